@@ -17,8 +17,8 @@ import torch
 from einops import repeat
 from fastcore.meta import delegates
 from fastai.data.core import Datasets, DataLoaders
-from fastai.data.transforms import (Categorize, ToTensor, IntToFloatTensor, Normalize, RandomSplitter,
-                                    GrandparentSplitter, parent_label, get_image_files)
+from fastai.data.transforms import (Transform, Categorize, ToTensor, IntToFloatTensor, Normalize, RandomSplitter,
+                                    parent_label, get_image_files)
 from fastai.vision.core import PILImage, PILImageBW, TensorImage, TensorImageBW
 from fastai.vision.augment import Resize, RandTransform
 from fastai.vision.utils import verify_images
@@ -36,7 +36,7 @@ FASHION_MNIST_STATS = ([0.2860], [0.3530])  # mean, std of the training pixels i
 def read_idx(path) -> np.ndarray:
     "Read a (gzipped) IDX file of unsigned bytes: images (N, rows, cols) or labels (N,)."
     path = Path(path)
-    raw = (gzip.open if path.suffix == '.gz' else open)(path, 'rb').read()
+    with (gzip.open if path.suffix == '.gz' else open)(path, 'rb') as f: raw = f.read()
     if len(raw) < 4 or raw[0] or raw[1] or raw[2] != 0x08:
         raise ValueError(f"{path} is not an IDX file of unsigned bytes (header {raw[:4].hex()})")
     ndim = raw[3]
@@ -96,7 +96,7 @@ def embedded_arrays() -> dict:
 # %% ../nbs/01_data.ipynb #1d597026
 class BatchRandomResizedCrop(RandTransform):
     "Per-image random resized crop (and flip) of a batch on its device; a plain resize on validation."
-    order = 30
+    order, split_idx = 30, None  # both splits: random on training, a resize on validation
     def __init__(self, size, min_scale:float=0.2, ratio=(3/4, 4/3), flip:bool=True):
         self.size, self.min_scale, self.ratio, self.flip = size, min_scale, ratio, flip
         super().__init__(p=1.)
@@ -120,10 +120,9 @@ class BatchRandomResizedCrop(RandTransform):
         return x.affine_coord(mat=self.mat, sz=size)
 
 # %% ../nbs/01_data.ipynb #b1595be9
-class GrayToRGB(RandTransform):
+class GrayToRGB(Transform):
     "Repeat the single channel of a grayscale batch three times."
-    order, split_idx = 20, None
-    def __init__(self): super().__init__(p=1.)
+    order = 20
     def encodes(self, x:TensorImage): return TensorImage(repeat(x, 'b 1 h w -> b c h w', c=3))
 
 # %% ../nbs/01_data.ipynb #46eb7d30
@@ -159,6 +158,7 @@ def arrays_dls(train,                    # (images (N, H, W) uint8, labels (N,))
                min_scale:float=0.2,      # smallest crop area
                bs:int=64,                # batch size
                device=None,              # where batches live, default: the GPU if there is one
+               num_workers:int=0,        # worker processes: none needed for arrays in memory
                **kwargs) -> DataLoaders: # passed on to `Datasets.dataloaders`
     "fastai `DataLoaders` over in-memory grayscale arrays."
     _channels_check(channels)
@@ -168,7 +168,7 @@ def arrays_dls(train,                    # (images (N, H, W) uint8, labels (N,))
     dsets = Datasets(range(len(x)), tfms=tfms, splits=splits, n_inp=1)
     stats = tuple([s * channels for s in stats])
     tfms = batch_tfms(size or x.shape[-2:], stats, augment, min_scale, gray_to_rgb=channels == 3)
-    return dsets.dataloaders(bs=bs, after_batch=tfms, device=device or default_device(), **kwargs)
+    return dsets.dataloaders(bs=bs, after_batch=tfms, device=device or default_device(), num_workers=num_workers, **kwargs)
 
 # %% ../nbs/01_data.ipynb #e646e663
 @delegates(arrays_dls)
