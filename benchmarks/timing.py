@@ -1,0 +1,30 @@
+"""The timing harness the benchmark scripts share: median and spread of repeated calls, the devices
+to run on, and one table layout. Benchmarks print numbers; they are never timed asserts in tests."""
+import statistics, time
+import torch
+
+
+def devices() -> list:
+    "The CPU, and the GPU when there is one."
+    return [torch.device('cpu')] + ([torch.device('cuda')] if torch.cuda.is_available() else [])
+
+
+def timed(fn, device, runs:int, warmup:int=3) -> tuple:
+    "Median and interquartile range (ms) of `runs` calls of `fn` after `warmup` calls; CUDA is synchronised."
+    sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
+    for _ in range(warmup): fn()
+    times = []
+    for _ in range(runs):
+        sync(); t0 = time.perf_counter(); fn(); sync()
+        times.append((time.perf_counter() - t0) * 1e3)
+    q = statistics.quantiles(times, n=4)
+    return statistics.median(times), q[2] - q[0]
+
+
+def print_speedups(device, cases, runs:int, width:int=24):
+    "Time every (name, batched, loop) of `cases` on `device` and print batched vs loop with the speed-up."
+    name = torch.cuda.get_device_name() if device.type == 'cuda' else 'cpu'
+    print(f"\n{name}\n{'strategy':<{width}}{'batched':>18}{'per-sample loop':>22}{'speed-up':>10}")
+    for strategy, fast, slow in cases:
+        (f, f_iqr), (s, s_iqr) = timed(fast, device, runs), timed(slow, device, runs)
+        print(f"{strategy:<{width}}{f:>10.3f} ± {f_iqr:<6.3f}{s:>13.1f} ± {s_iqr:<6.1f}{s / f:>9.0f}x")

@@ -1,0 +1,40 @@
+"""Execute notebooks in place and store their outputs: the pictures and tables are part of the docs.
+
+Cells that `nbdev_test` skips by default (the `tst_flags` of settings.ini: `#| slow`, `#| cuda`) and
+`#| eval: false` cells are not run, so this works on a CPU-only machine. Run `nbdev_clean` afterwards.
+
+    python tools/run_nbs.py                      # every notebook in nbs/
+    python tools/run_nbs.py nbs/02_orders.ipynb  # some of them
+"""
+import configparser, sys
+from pathlib import Path
+import nbformat
+from nbclient import NotebookClient
+
+root = Path(__file__).resolve().parents[1]
+
+def _skip_flags() -> set:
+    cfg = configparser.ConfigParser(); cfg.read(root / 'settings.ini')
+    return set(cfg['DEFAULT'].get('tst_flags', '').split())
+
+def _is_skipped(cell, flags:set) -> bool:
+    "A code cell with a `#| flag` directive among `flags`, or `#| eval: false`."
+    directives = {l[3:].strip() for l in cell.source.splitlines() if l.startswith('#| ')}
+    return cell.cell_type == 'code' and bool(directives & flags or 'eval: false' in directives)
+
+def run(path:Path, flags:set):
+    "Execute the notebook at `path` in its own folder, leaving the skipped cells without outputs."
+    nb = nbformat.read(path, as_version=4)
+    skipped = [c for c in nb.cells if _is_skipped(c, flags)]
+    for c in skipped: c.metadata.setdefault('tags', []).append('skip-execution')
+    NotebookClient(nb, timeout=600, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
+    for c in skipped:
+        c.outputs = []
+        c.metadata['tags'].remove('skip-execution')
+        if not c.metadata['tags']: del c.metadata['tags']
+    nbformat.write(nb, path)
+    print(f"executed {path.name}; skipped {len(skipped)} cell(s) flagged {' '.join(sorted(flags))}")
+
+if __name__ == '__main__':
+    paths = [Path(p).resolve() for p in sys.argv[1:]] or sorted((root / 'nbs').glob('*.ipynb'))
+    for p in paths: run(p, _skip_flags())
