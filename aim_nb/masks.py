@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from einops import rearrange, repeat
-from .patches import as_pair, grid_size, grid_coords, inverse_permutation, patchify, unpatchify, spread_patches
+from .patches import as_pair, grid_size, grid_coords, inverse_permutation, patchify, unpatchify, show_patches
 
 # %% ../nbs/03_masks.ipynb #8bcf4d6f
 class KeepSet(NamedTuple):
@@ -70,16 +70,6 @@ def _as_rgb(img:torch.Tensor) -> torch.Tensor:
     img = img.detach().float().cpu()
     return img.expand(3, -1, -1) if img.shape[0] == 1 else img
 
-def _draw(ax, img:torch.Tensor, patch_size, gap, title):
-    "Show an RGB image (3, H, W) spread into patches."
-    p, _ = as_pair(patch_size)
-    gap = max(1, p // 16) if gap is None else gap
-    if ax is None: _, ax = plt.subplots(figsize=(3, 3 * img.shape[1] / img.shape[2]))
-    ax.imshow(rearrange(spread_patches(img, patch_size, gap), 'c h w -> h w c').clamp(0, 1).numpy())
-    ax.set_axis_off()
-    if title: ax.set_title(title, fontsize=8)
-    return ax
-
 # %% ../nbs/03_masks.ipynb #8ce197a4
 def show_keep(img:torch.Tensor,     # image (C, H, W), values in [0, 1]
               patch_size,           # int or (p, q)
@@ -96,7 +86,7 @@ def show_keep(img:torch.Tensor,     # image (C, H, W), values in [0, 1]
     p, q = as_pair(patch_size)
     bg = torch.full_like(x, .5) if parts is None else repeat(part_colors(parts.view(1, -1)), 'b l c -> b l (p q c)', p=p, q=q)
     x = torch.where(is_masked[..., None], fade * x + (1 - fade) * bg, x)
-    return _draw(ax, unpatchify(x, grid, patch_size)[0], patch_size, gap, title)
+    return show_patches(unpatchify(x, grid, patch_size)[0], patch_size, gap=gap, ax=ax, title=title, numbered=False)
 
 # %% ../nbs/03_masks.ipynb #371dcb19
 def milan_keep(importance:torch.Tensor, # importance (B, L), >= 0: e.g. a teacher's cls attention

@@ -71,21 +71,9 @@ def _label_size(ax, cols:int, chars:int) -> float:
     return max(3., min(12., .75 * cell_pts / (.6 * chars)))
 
 # %% ../nbs/00_patches.ipynb #cddef333
-def show_patches(img:torch.Tensor, # image (C, H, W), values in [0, 1]
-                 patch_size,       # int or (p, q)
-                 labels=None,      # one number per patch (L,), default: the raster index
-                 gap:int=None,     # pixels between patches, default: about 1/16 of a patch
-                 ax=None,          # matplotlib axes to draw on
-                 fontsize=None,    # label size, default: scaled to the grid
-                 title:str=None):
-    "Draw `img` cut into patches, each patch with its label."
+def _write_labels(ax, labels:torch.Tensor, gw:int, patch_size, gap:int, fontsize=None):
+    "Write one label (L,) at the centre of every patch of a spread image on `ax`."
     p, q = as_pair(patch_size)
-    gh, gw = grid_size(img.shape[-2:], patch_size)
-    gap = max(1, p // 16) if gap is None else gap
-    labels = torch.arange(gh * gw) if labels is None else torch.as_tensor(labels).flatten()
-    if ax is None: _, ax = plt.subplots(figsize=(4, 4 * (gh * p) / (gw * q)))
-    shown = rearrange(spread_patches(img.detach().float().cpu(), patch_size, gap), 'c h w -> h w c')
-    ax.imshow(shown.clamp(0, 1).numpy(), cmap='gray' if shown.shape[-1] == 1 else None)
     texts = [f"{label:g}" for label in labels.tolist()]
     size = fontsize or _label_size(ax, gw, max(map(len, texts)))
     for i, text in enumerate(texts):
@@ -93,6 +81,25 @@ def show_patches(img:torch.Tensor, # image (C, H, W), values in [0, 1]
         txt = ax.text(c * (q + gap) + q / 2 - .5, r * (p + gap) + p / 2 - .5, text, ha='center', va='center',
                       color='white', fontsize=size)
         txt.set_path_effects([patheffects.withStroke(linewidth=2, foreground='black')])
+
+# %% ../nbs/00_patches.ipynb #a8231999
+def show_patches(img:torch.Tensor, # image (C, H, W), values in [0, 1]
+                 patch_size,       # int or (p, q)
+                 labels=None,      # one number per patch (L,), default: the raster index
+                 gap:int=None,     # pixels between patches, default: about 1/16 of a patch
+                 ax=None,          # matplotlib axes to draw on
+                 fontsize=None,    # label size, default: scaled to the grid
+                 title:str=None,
+                 numbered:bool=True): # write the labels; False draws the patches only
+    "Draw `img` cut into patches, each patch with its label."
+    p, q = as_pair(patch_size)
+    gh, gw = grid_size(img.shape[-2:], patch_size)
+    gap = max(1, p // 16) if gap is None else gap
+    if ax is None: _, ax = plt.subplots(figsize=(4, 4 * (gh * p) / (gw * q)))
+    shown = rearrange(spread_patches(img.detach().float().cpu(), patch_size, gap), 'c h w -> h w c')
+    ax.imshow(shown.clamp(0, 1).numpy(), cmap='gray' if shown.shape[-1] == 1 else None)
+    labels = torch.arange(gh * gw) if labels is None else torch.as_tensor(labels).flatten()
+    if numbered: _write_labels(ax, labels, gw, patch_size, gap, fontsize)
     ax.set_axis_off()
     if title: ax.set_title(title)
     return ax
