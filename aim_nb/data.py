@@ -6,7 +6,7 @@
 __all__ = ['FASHION_MNIST_DIR', 'FASHION_MNIST_FILES', 'FASHION_MNIST_CLASSES', 'FASHION_MNIST_STATS', 'EMBEDDED_FILE',
            'IMAGENET_STATS', 'read_idx', 'write_idx', 'fashion_mnist_arrays', 'stratified_subset',
            'write_embedded_subset', 'embedded_arrays', 'BatchRandomResizedCrop', 'GrayToRGB', 'batch_tfms',
-           'arrays_dls', 'embedded_dls', 'fashion_mnist_dls', 'readable_images', 'folder_dls']
+           'arrays_dls', 'embedded_dls', 'fashion_mnist_dls', 'readable_images', 'folder_dls', 'example_photo']
 
 # %% ../nbs/01_data.ipynb #4c99b81f
 import gzip, warnings
@@ -14,7 +14,8 @@ from importlib.resources import files
 from pathlib import Path
 import numpy as np
 import torch
-from einops import repeat
+import torch.nn.functional as F
+from einops import rearrange, repeat
 from fastcore.meta import delegates
 from fastai.data.core import Datasets, DataLoaders
 from fastai.data.transforms import (Transform, Categorize, ToTensor, IntToFloatTensor, Normalize, RandomSplitter,
@@ -23,6 +24,7 @@ from fastai.vision.core import PILImage, PILImageBW, TensorImage, TensorImageBW
 from fastai.vision.augment import Resize, RandTransform
 from fastai.vision.utils import verify_images
 from fastai.torch_core import default_device
+from .patches import as_pair
 
 # %% ../nbs/01_data.ipynb #6c535ac1
 FASHION_MNIST_DIR = Path('/usr/share/datasets/fashion-mnist')
@@ -233,3 +235,18 @@ def folder_dls(path,                     # folder of images (any depth)
     stats = stats or (IMAGENET_STATS if channels == 3 else FASHION_MNIST_STATS)
     return dsets.dataloaders(bs=bs, after_item=[Resize(size), ToTensor()], device=device or default_device(),
                              after_batch=batch_tfms(size, stats, augment, min_scale), **kwargs)
+
+# %% ../nbs/01_data.ipynb #bdb34075
+def example_photo(name:str='chelsea', # a scikit-image sample: 'chelsea', 'astronaut', 'coffee', 'rocket', ...
+                  size=224,           # output side, or (height, width)
+                 ) -> torch.Tensor:   # (3, height, width) float in [0, 1]
+    "A scikit-image sample photo, centre-cropped to the aspect of `size` and resized (antialiased)."
+    try: from skimage import data as skdata
+    except ImportError: raise ImportError("example photos come from scikit-image: pip install scikit-image") from None
+    img = torch.tensor(getattr(skdata, name)()).float() / 255
+    img = rearrange(img, 'h w c -> c h w') if img.ndim == 3 else repeat(img, 'h w -> c h w', c=3)
+    (h, w), (H, W) = as_pair(size), img.shape[1:]
+    ch, cw = min(H, round(W * h / w)), min(W, round(H * w / h))   # the largest crop with the output's aspect
+    top, left = (H - ch) // 2, (W - cw) // 2
+    crop = img[None, :, top:top + ch, left:left + cw]
+    return F.interpolate(crop, size=(h, w), mode='bilinear', antialias=True)[0].clamp(0, 1)
