@@ -200,14 +200,14 @@ def mapet_layout(ranks:Tensor,         # (B, L) integer ranks from `mapet_ranks`
 
 # %% ../nbs/04_attention.ipynb #79a629d7
 def saved_tensors(fn, *args, **kwargs) -> tuple:
-    "Run `fn(*args, **kwargs)` and return its result and the shapes and bytes of the tensors saved for backward, one per storage."
-    saved, params = {}, set()
+    "Run `fn(*args, **kwargs)` and return its result and the (shape, bytes) of the activations saved for backward, one per storage."
+    saved = {}
     def pack(t:Tensor):
-        if isinstance(t, torch.nn.Parameter): params.add(t.untyped_storage().data_ptr())
-        else: saved.setdefault(t.untyped_storage().data_ptr(), (tuple(t.shape), t.untyped_storage().nbytes()))
+        base = t if t._base is None else t._base                  # weights are saved as views (w.t()): not activations
+        if not isinstance(base, torch.nn.Parameter): saved.setdefault(t.untyped_storage().data_ptr(), (tuple(t.shape), t.untyped_storage().nbytes()))
         return t
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t): out = fn(*args, **kwargs)
-    return out, [s for ptr, s in saved.items() if ptr not in params]
+    return out, list(saved.values())
 
 # %% ../nbs/04_attention.ipynb #6d801046
 def two_stream_step(layout,        # `DenseOrder` or `PermutedOrder`

@@ -28,3 +28,11 @@ def print_speedups(device, cases, runs:int, width:int=24):
     for strategy, fast, slow in cases:
         (f, f_iqr), (s, s_iqr) = timed(fast, device, runs), timed(slow, device, runs)
         print(f"{strategy:<{width}}{f:>10.3f} ± {f_iqr:<6.3f}{s:>13.1f} ± {s_iqr:<6.1f}{s / f:>9.0f}x")
+
+
+def peak_mib(fn, device):
+    "Peak CUDA memory (MiB) allocated during one call of `fn`, what was allocated before included; None on the CPU."
+    if device.type != 'cuda': return None
+    torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats()
+    fn(); torch.cuda.synchronize()
+    return torch.cuda.max_memory_allocated() / 2**20
