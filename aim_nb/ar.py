@@ -64,9 +64,13 @@ class ARModel(nn.Module):
         "Write the encoder in timm's layout to a safetensors file (`load_encoder` / `timm_vit` read it)."
         return save_encoder(self.encoder, path)
 
-    def _pixel_target(self, target, norm_pix:bool, blur_sigma):
-        "`target`, or normalised (blurred) pixel patches of this encoder's patch size."
-        return target or partial(pixel_targets, patch_size=self.cfg.patch_size, norm_pix=norm_pix, blur_sigma=blur_sigma)
+    def _target(self, target, target_dim:int, norm_pix:bool, blur_sigma) -> tuple:
+        "The target function and its width: `target` (its width given) or normalised (blurred) pixel patches."
+        if target is not None:
+            if target_dim is None: raise ValueError("a custom target needs its width: pass target_dim")
+            return target, target_dim
+        cfg = self.cfg
+        return partial(pixel_targets, patch_size=cfg.patch_size, norm_pix=norm_pix, blur_sigma=blur_sigma), cfg.patch_size ** 2 * cfg.in_chans
 
 # %% ../nbs/07_ar_models.ipynb #d0fba9ba
 def random_order(model:ARModel, imgs:Tensor) -> Tensor:
@@ -118,13 +122,12 @@ class SAIM(ARModel):
         if not 1 <= query_depth <= cfg.depth or cfg.depth % query_depth:
             raise ValueError(f"query_depth must divide the encoder depth {cfg.depth}, got {query_depth}")
         if loss not in ('mse', 'cosine'): raise ValueError(f"loss must be 'mse' or 'cosine', got {loss!r}")
-        if target is not None and target_dim is None: raise ValueError("a custom target needs its width: pass target_dim")
         self.every, self.order, self.loss = cfg.depth // query_depth, order, loss
         rates = [b.drop_path1.drop_prob if hasattr(b.drop_path1, 'drop_prob') else 0. for b in self.encoder.blocks]
         self.query_blocks = nn.ModuleList([Block(cfg.embed_dim, cfg.num_heads, cfg.mlp_ratio, qkv_bias=True, init_values=cfg.init_values,
                                                  drop_path=rates[(i + 1) * self.every - 1]) for i in range(query_depth)])
-        self.target = self._pixel_target(target, norm_pix, blur_sigma)
-        self.head = mlp_head(cfg.embed_dim, target_dim or cfg.patch_size ** 2 * cfg.in_chans)
+        self.target, target_dim = self._target(target, target_dim, norm_pix, blur_sigma)
+        self.head = mlp_head(cfg.embed_dim, target_dim)
         self.query_blocks.apply(init_weights_vit_timm); self.head.apply(init_weights_vit_timm)
 
     def forward(self, imgs:Tensor,     # (B, C, H, W) normalised images
@@ -187,9 +190,8 @@ class PrefixAIM(ARModel):
                  blur_sigma:float=None,     # blur pixel targets first
                  attention:str='fast'):     # 'fast' or 'dense'
         super().__init__(cfg, attention)
-        if target is not None and target_dim is None: raise ValueError("a custom target needs its width: pass target_dim")
-        self.target = self._pixel_target(target, norm_pix, blur_sigma)
-        self.head = mlp_head(self.cfg.embed_dim, target_dim or self.cfg.patch_size ** 2 * self.cfg.in_chans)
+        self.target, target_dim = self._target(target, target_dim, norm_pix, blur_sigma)
+        self.head = mlp_head(self.cfg.embed_dim, target_dim)
         self.head.apply(init_weights_vit_timm)
 
     def forward(self, imgs:Tensor,     # (B, C, H, W) normalised images
@@ -214,7 +216,7 @@ def show_predictions(imgs:Tensor,        # (n, C, H, W) normalised images
                      decode=None,        # MaPeT: token ids (n, L) -> pixel patches (n, L, d) in [0, 1]
                      axs=None):
     "Images, targets and predictions side by side, one row per image; patches outside the loss shown as they are."
-    n, C = imgs.shape[:2]
+    n = len(imgs)
     mean, std = (torch.tensor(s, dtype=imgs.dtype).view(1, -1, 1, 1) for s in stats)
     pixels = patchify((imgs.cpu() * std + mean).clamp(0, 1), patch_size)                   # (n, L, d) in [0, 1]
     if decode is None: target, pred = (denorm_patches(t.detach().cpu(), pixels) for t in (out.target, out.pred))

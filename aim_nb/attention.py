@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor
 import matplotlib.pyplot as plt
 from einops import rearrange
-from .patches import inverse_permutation
+from .patches import take_tokens
 from .orders import ranks_to_perm, order_steps, content_visibility, query_visibility
 
 # %% ../nbs/04_attention.ipynb #d4e3cf7d
@@ -114,21 +114,15 @@ class PermutedOrder:
     def __init__(self, ranks:Tensor): # (B, L) ranks; ties only at the front
         self.lead = leading_ties(ranks)                           # (B,)
         self.perm, self.inverse = ranks_to_perm(ranks)            # (B, L) each
-    def arrange(self, x:Tensor) -> Tensor: return _gather_tokens(x, self.perm)
-    def restore(self, x:Tensor) -> Tensor: return _gather_tokens(x, self.inverse)
+    def arrange(self, x:Tensor) -> Tensor: return take_tokens(x, self.perm)
+    def restore(self, x:Tensor) -> Tensor: return take_tokens(x, self.inverse)
     def query_keys(self, h:Tensor) -> Tensor: return h[:, :-1]    # cls, then steps 0..L-2: shifted by one
     def content(self, q, k, v): return block_causal_attention(q, k, v, self.lead + 1, start=1)
     def query(self, q, k, v):
         out = causal_attention(q, k, v)                           # step i sees cls + steps < i
+        if (self.lead == 1).all(): return out
         tied = rearrange(torch.arange(q.shape[2], device=q.device) < rearrange(self.lead, 'b -> b 1'), 'b l -> b 1 l 1')
-        return torch.where(tied, v[:, :, :1], out) if (self.lead > 1).any() else out   # tied patches see only cls
-
-# %% ../nbs/04_attention.ipynb #5697122d
-def _gather_tokens(x:Tensor,   # (B, L, ...) tokens
-                   idx:Tensor, # (B, L) long: source index of every output token
-                  ) -> Tensor:
-    "Tokens reordered per sample: out[b, i] = x[b, idx[b, i]]."
-    return x.gather(1, idx.view(*idx.shape, *[1] * (x.ndim - 2)).expand(*idx.shape, *x.shape[2:]))
+        return torch.where(tied, v[:, :, :1], out)                # tied patches see only cls
 
 # %% ../nbs/04_attention.ipynb #0cda9384
 def order_layout(ranks:Tensor,        # (B, L) ranks
@@ -186,7 +180,7 @@ class MapetPermuted:
         self.pred_positions = self.perm[:, K:]                                               # (B, P) in order
         canonical = ordered[:1]                                                              # (1, L)
         self.visible = rearrange(mapet_visibility(F.pad(canonical, (1, 0)), canonical[:, K:]), '1 i j -> 1 1 i j')
-    def arrange(self, x:Tensor) -> Tensor: return _gather_tokens(x, self.perm)
+    def arrange(self, x:Tensor) -> Tensor: return take_tokens(x, self.perm)
     def attend(self, q, k, v): return F.scaled_dot_product_attention(q, k, v, attn_mask=self.visible)
 
 # %% ../nbs/04_attention.ipynb #91a9d654

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from einops import rearrange, repeat
-from .patches import as_pair, grid_size, grid_coords, inverse_permutation, patchify, unpatchify, show_patches
+from .patches import as_pair, grid_size, grid_coords, inverse_permutation, take_tokens, patchify, unpatchify, show_patches
 
 # %% ../nbs/03_masks.ipynb #8bcf4d6f
 class KeepSet(NamedTuple):
@@ -107,11 +107,6 @@ def _sq_dists(x:torch.Tensor, c:torch.Tensor, x2:torch.Tensor) -> torch.Tensor:
     c2 = rearrange(c.pow(2).sum(-1), 'b k -> b 1 k')              # (B, 1, k)
     return torch.baddbmm(c2, x, c.transpose(1, 2), alpha=-2).add_(x2[..., None]).clamp_min_(0)
 
-# %% ../nbs/03_masks.ipynb #063b96c3
-def _take(x:torch.Tensor, idx:torch.Tensor) -> torch.Tensor:
-    "Rows `idx` (B, n) of `x` (B, L, D): (B, n, D)."
-    return x.gather(1, repeat(idx, 'b n -> b n d', d=x.shape[-1]))
-
 # %% ../nbs/03_masks.ipynb #222e1623
 def _init_centres(x:torch.Tensor, x2:torch.Tensor, k:int, init:str, generator=None) -> torch.Tensor:
     "Initial centres (B, k, D) of points `x` (B, L, D): greedy k-means++ (random) or farthest-point (deterministic)."
@@ -119,14 +114,14 @@ def _init_centres(x:torch.Tensor, x2:torch.Tensor, k:int, init:str, generator=No
     if init == 'kmeans++': idx = torch.randint(L, (B, 1), device=x.device, generator=generator)
     else: idx = _sq_dists(x, x.mean(1, keepdim=True), x2)[..., 0].argmax(1, keepdim=True)  # farthest from the mean
     trials = 2 + int(math.log(k))                              # candidates per centre, as scikit-learn
-    centres = [_take(x, idx)]                                  # k tensors (B, 1, D)
+    centres = [take_tokens(x, idx)]                                  # k tensors (B, 1, D)
     d2 = _sq_dists(x, centres[0], x2)[..., 0]                  # (B, L) to the nearest centre so far
     for _ in range(1, k):                                      # a loop over the k centres, not the images
         if init == 'farthest': cand = d2.argmax(1, keepdim=True)  # (B, 1)
         else: cand = torch.multinomial(d2 + (d2.sum(1, keepdim=True) == 0), trials, replacement=True, generator=generator)  # (B, t) ∝ D²
-        cand_d2 = torch.minimum(d2[..., None], _sq_dists(x, _take(x, cand), x2))  # (B, L, t) with each candidate added
+        cand_d2 = torch.minimum(d2[..., None], _sq_dists(x, take_tokens(x, cand), x2))  # (B, L, t) with each candidate added
         best = cand_d2.sum(1).argmin(1, keepdim=True)          # (B, 1) greedy: the one that lowers the total most
-        centres.append(_take(x, cand.gather(1, best)))
+        centres.append(take_tokens(x, cand.gather(1, best)))
         d2 = cand_d2.gather(2, repeat(best, 'b 1 -> b l 1', l=L))[..., 0]
     return torch.cat(centres, dim=1)
 
@@ -140,7 +135,7 @@ def _update_centres(x:torch.Tensor, assign:torch.Tensor, centres:torch.Tensor, d
     is_empty = counts == 0                                     # (B, k)
     worst = d2.gather(2, assign[..., None])[..., 0].topk(k, dim=1).indices  # (B, k) worst-served points first
     slot = (is_empty.cumsum(1) - 1).clamp_min(0)               # (B, k) j-th empty cluster -> j-th worst point
-    return torch.where(is_empty[..., None], _take(x, worst.gather(1, slot)), means)
+    return torch.where(is_empty[..., None], take_tokens(x, worst.gather(1, slot)), means)
 
 # %% ../nbs/03_masks.ipynb #bed3873b
 def relabel_parts(parts:torch.Tensor, # part labels (B, L) long in [0, k)
