@@ -41,7 +41,7 @@ def masked_from_keep(ids_keep:torch.Tensor, # kept patches (B, K)
                      L:int,                 # number of patches
                     ) -> torch.Tensor:      # is_masked (B, L) bool: True = hidden from the encoder
     "Boolean `is_masked` of the patches not in `ids_keep`."
-    is_masked = ids_keep.new_ones(ids_keep.shape[0], L, dtype=torch.bool)
+    is_masked = torch.ones(ids_keep.shape[0], L, dtype=torch.bool, device=ids_keep.device)
     return is_masked.scatter(1, ids_keep, False)
 
 # %% ../nbs/03_masks.ipynb #1b2ec8ad

@@ -1,6 +1,6 @@
 """What one training step of each autoregressive model costs, on the fast attention path and on the dense one.
 
-    python benchmarks/ar_models.py [--presets tiny base] [--runs 5] [--batch N] [--models saim semaim mapet aim]
+    python benchmarks/ar_models.py [--presets tiny base] [--runs 5] [--batch N] [--models saim semaim mapet aim] [--devices cpu cuda]
 
 For every preset (`tiny`: 28 px grayscale, L = 49; `base`: ViT-B/16 at 224 px, L = 196) and every model
 (SAIM, SemAIM, MaPeT and the raster-prefix AIM baseline), builds the model with a fixed seed, a batch
@@ -29,8 +29,7 @@ image on a small CPU), where the default is also 3 runs instead of 5.
 import argparse
 import torch
 from einops import reduce
-from torch.utils.flop_counter import FlopCounterMode
-from timing import devices, timed, peak_mib
+from timing import devices, add_devices_arg, timed, peak_mib, autocast, train_step, step_flops
 from aim_nb.ar import SAIM, SemanticOrder, MaPeT, PrefixAIM
 from aim_nb.encoder import ViTConfig
 from aim_nb.attention import saved_tensors
@@ -55,10 +54,6 @@ MODELS = dict(saim=('SAIM', lambda preset: SAIM(ViTConfig.preset(preset))),
               aim=('AIM', lambda preset: PrefixAIM(ViTConfig.preset(preset))))
 
 
-def autocast(device):
-    "bf16 autocast on CUDA; a no-op on the CPU, which runs fp32."
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == 'cuda')
-
 
 def setup(name:str, preset:str, device, batch:int) -> tuple:
     "The seeded model `name` at `preset` on `device`, AdamW over it, and a batch of random normalised images."
@@ -69,20 +64,11 @@ def setup(name:str, preset:str, device, batch:int) -> tuple:
     return model, torch.optim.AdamW(model.parameters(), betas=(.9, .95)), imgs
 
 
-def train_step(model, opt, imgs):
-    "One training step: forward (under autocast), backward, AdamW step, gradients cleared."
-    with autocast(imgs.device): loss = model(imgs).loss
-    loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
 
-
-def step_flops(model, imgs) -> int:
+def dense_step_flops(model, imgs) -> int:
     "FLOPs of one forward + backward on the dense path, counted by `FlopCounterMode`; the gradients are dropped."
     model.attention = 'dense'
-    with FlopCounterMode(display=False) as counter:
-        with autocast(imgs.device): loss = model(imgs).loss
-        loss.backward()
-    model.zero_grad(set_to_none=True)
-    return counter.get_total_flops()
+    return step_flops(model, imgs)
 
 
 def attention_maps(saved:list, L:int, heads:int) -> list:
@@ -104,7 +90,7 @@ def measure(model, opt, imgs, path:str, runs:int) -> dict:
 def bench(name:str, preset:str, device, batch:int, runs:int) -> tuple:
     "Both paths of one model: a dict per path, and the dense-path FLOPs of a step on CUDA (else None)."
     model, opt, imgs = setup(name, preset, device, batch)
-    flops = step_flops(model, imgs) if device.type == 'cuda' else None
+    flops = dense_step_flops(model, imgs) if device.type == 'cuda' else None
     return {path: measure(model, opt, imgs, path, runs) for path in PATHS}, flops
 
 
@@ -150,10 +136,11 @@ def main():
     ap.add_argument('--models', nargs='+', default=list(MODELS), choices=list(MODELS))
     ap.add_argument('--runs', type=int, help='timed steps per path; default 5 (3 for base on the CPU)')
     ap.add_argument('--batch', type=int, help='images per step; default 64 (4 for base on the CPU)')
+    add_devices_arg(ap)
     args = ap.parse_args()
     print(f"training step = forward + backward + AdamW step; median ± IQR over timed steps after {WARMUP} warm-up steps; "
           f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
-    for device in devices():
+    for device in devices(args.devices):
         rows, notes = [], []
         for preset in args.presets:
             batch, runs = args.batch or default_batch(preset, device), args.runs or default_runs(preset, device)

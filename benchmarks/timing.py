@@ -2,11 +2,18 @@
 to run on, and one table layout. Benchmarks print numbers; they are never timed asserts in tests."""
 import statistics, time
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 
-def devices() -> list:
-    "The CPU, and the GPU when there is one."
-    return [torch.device('cpu')] + ([torch.device('cuda')] if torch.cuda.is_available() else [])
+def devices(only=None) -> list:
+    "The CPU, and the GPU when there is one; `only` (e.g. ['cuda']) keeps those types."
+    found = [torch.device('cpu')] + ([torch.device('cuda')] if torch.cuda.is_available() else [])
+    return [d for d in found if not only or d.type in only]
+
+
+def add_devices_arg(ap):
+    "The `--devices` option every benchmark takes."
+    ap.add_argument('--devices', nargs='+', choices=['cpu', 'cuda'], help='default: the CPU and the GPU when there is one')
 
 
 def timed(fn, device, runs:int, warmup:int=3) -> tuple:
@@ -36,3 +43,23 @@ def peak_mib(fn, device):
     torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats()
     fn(); torch.cuda.synchronize()
     return torch.cuda.max_memory_allocated() / 2**20
+
+
+def autocast(device):
+    "bf16 autocast on CUDA; a no-op on the CPU, which runs fp32."
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == 'cuda')
+
+
+def train_step(model, opt, imgs):
+    "One training step of a model that returns its loss: forward (under autocast), backward, optimiser step, gradients cleared."
+    with autocast(imgs.device): loss = model(imgs).loss
+    loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+
+
+def step_flops(model, imgs) -> int:
+    "FLOPs of one forward + backward, counted by `FlopCounterMode`; the gradients are dropped."
+    with FlopCounterMode(display=False) as counter:
+        with autocast(imgs.device): loss = model(imgs).loss
+        loss.backward()
+    model.zero_grad(set_to_none=True)
+    return counter.get_total_flops()
