@@ -13,7 +13,7 @@ import torch.nn as nn
 from torch import Tensor
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
-from einops import rearrange, repeat
+from einops import rearrange
 from timm.layers import trunc_normal_
 from timm.models.vision_transformer import Block, init_weights_vit_timm
 from fastai.callback.core import Callback

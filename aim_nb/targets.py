@@ -17,7 +17,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
-import matplotlib.pyplot as plt
 from einops import rearrange, repeat
 import timm
 from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
@@ -25,7 +24,7 @@ from timm.layers import Attention
 from fastprogress.fastprogress import progress_bar
 from safetensors import safe_open
 from safetensors.torch import save_file, load_file
-from .patches import as_pair, patchify, unpatchify, grid_size
+from .patches import as_pair, patchify
 from .data import IMAGENET_STATS
 from .orders import token_score
 from .masks import _sq_dists, _init_centres

@@ -10,7 +10,7 @@ reference*: straightforward, one image at a time, same distribution. Times are t
 `--runs` runs after warm-up, with the spread given as the interquartile range; on CUDA the device
 is synchronised before every clock read. Runs on the CPU, and on CUDA when there is one.
 """
-import argparse, math
+import argparse
 import torch
 from timing import devices, print_speedups
 from aim_nb.masks import num_keep, random_keep, milan_keep, semmae_masking, semmae_lambda, kmeans_parts

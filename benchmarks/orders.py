@@ -11,7 +11,7 @@ and the same distribution of orders. Times are the median of `--runs` runs after
 the spread given as the interquartile range; on CUDA the device is synchronised before every
 clock read. Runs on the CPU, and on CUDA when there is one.
 """
-import argparse, math, random
+import argparse, math
 import torch
 from timing import devices, print_speedups
 from aim_nb.orders import (raster_ranks, snake_ranks, random_ranks, center_ring_ranks, semantic_center_ranks,
