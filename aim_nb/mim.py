@@ -164,9 +164,9 @@ class MILAN(MAE):
         keep = milan_keep(t.importance, self.mask_ratio) if keep is None else keep
         pred = self.decoder(encode_visible(self.encoder, imgs, keep.ids_keep), keep)   # (B, 1+L, Dt)
         is_masked = masked_from_keep(keep.ids_keep, self.cfg.num_patches)
-        in_loss = torch.ones_like(is_masked) if self.loss_on == 'all' else is_masked
-        subset = torch.cat([in_loss[:, :1] & (self.loss_on == 'all'), in_loss], 1)         # (B, 1+L): cls too when 'all'
-        return MIMOutput(cosine_loss(pred, t.tokens, subset), pred[:, 1:], t.tokens[:, 1:], in_loss, keep)
+        if self.loss_on == 'all': loss, in_loss = cosine_loss(pred, t.tokens), torch.ones_like(is_masked)   # all 1+L tokens, cls too
+        else: loss, in_loss = cosine_loss(pred[:, 1:], t.tokens[:, 1:], is_masked), is_masked          # hidden patches only
+        return MIMOutput(loss, pred[:, 1:], t.tokens[:, 1:], in_loss, keep)
 
 # %% ../nbs/08_mim_models.ipynb #b93d4ff1
 class SemMAE(MAE):
@@ -212,7 +212,7 @@ def show_reconstructions(imgs:Tensor,   # (n, C, H, W) normalised images
     "One row per image: the visible patches, the prediction pasted among them, the original."
     mean, std = (torch.tensor(s, dtype=imgs.dtype).view(1, -1, 1, 1) for s in stats)
     pixels = patchify((imgs.cpu() * std + mean).clamp(0, 1), patch_size)          # (n, L, d) in [0, 1]
-    pred = denorm_patches(out.pred.detach().cpu().float(), pixels) if out.pred.shape == pixels.shape else out.pred.detach().cpu()
+    pred = denorm_patches(out.pred.detach().cpu().float(), pixels)
     hidden = rearrange(masked_from_keep(out.keep.ids_keep.cpu(), pixels.shape[1]), 'n l -> n l 1')
     grid = (imgs.shape[-2] // patch_size, imgs.shape[-1] // patch_size)
     as_image = lambda p: rearrange(unpatchify(p[None].clamp(0, 1), grid, patch_size)[0], 'c h w -> h w c').squeeze(-1)

@@ -453,7 +453,7 @@ class EMATeacher(TimmTeacher):
     def update(self, encoder:nn.Module):
         "ema <- decay * ema + (1 - decay) * param for every parameter of `encoder`; buffers copied."
         params, buffers = dict(encoder.named_parameters()), dict(encoder.named_buffers())
-        for name, p in self.net.named_parameters(): p.mul_(self.decay).add_(params[name].detach(), alpha=1 - self.decay)
+        for name, p in self.net.named_parameters(): p.lerp_(params[name].detach(), 1 - self.decay)
         for name, b in self.net.named_buffers(): b.copy_(buffers[name])
         self._weights_hash = None                                              # the weights changed
 
