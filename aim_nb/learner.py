@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['NO_DECAY_NAMES', 'PRECISIONS', 'decays', 'decay_groups', 'adamw', 'scaled_lr', 'warmup_cosine', 'model_loss',
-           'ModelLoss', 'StopOnNaN', 'EMAUpdate', 'resolve_precision', 'OutputMixedPrecision', 'set_precision',
-           'rng_state', 'set_rng_state', 'rebuilt_prefixes', 'trained_state', 'load_trained_state', 'save_checkpoint',
-           'read_checkpoint', 'Checkpoint', 'distributed_kwargs', 'pretrain_learner', 'pretrain', 'plot_training',
-           'predicts_pixels', 'patch_agreement', 'show_outputs']
+           'ModelLoss', 'StopOnNaN', 'EMAUpdate', 'resolve_precision', 'float_outputs', 'OutputMixedPrecision',
+           'set_precision', 'rng_state', 'set_rng_state', 'rebuilt_prefixes', 'trained_state', 'load_trained_state',
+           'save_checkpoint', 'read_checkpoint', 'Checkpoint', 'distributed_kwargs', 'pretrain_learner', 'pretrain',
+           'plot_training', 'predicts_pixels', 'patch_agreement', 'show_outputs']
 
 # %% ../nbs/09_learner.ipynb #c8dea9e6
 import math
@@ -107,9 +107,14 @@ def resolve_precision(precision:str='auto', device=None) -> str:
     if precision != 'fp32' and not cuda: raise ValueError(f"{precision} mixed precision needs a GPU; use precision='fp32' on the CPU")
     return precision
 
+def float_outputs(out):
+    "`out` with its floating-point tensors in fp32, NamedTuples (nested too) rebuilt field by field."
+    if isinstance(out, tuple) and hasattr(out, '_fields'): return type(out)(*map(float_outputs, out))
+    return to_float(out)
+
 class OutputMixedPrecision(MixedPrecision):
-    "fastai's `MixedPrecision` for models that return a NamedTuple (fastai's `to_float` rebuilds tuples positionally, which a NamedTuple refuses)."
-    def after_pred(self): self.learn.pred = type(self.pred)(*to_float(tuple(self.pred)))
+    "fastai's `MixedPrecision` for models that return NamedTuples (fastai's `to_float` rebuilds tuples positionally, which a NamedTuple refuses)."
+    def after_pred(self): self.learn.pred = float_outputs(self.pred)
 
 def set_precision(learn:Learner, precision:str='auto') -> str:
     "Add mixed precision to `learn` as `resolve_precision` decides, on the device of its data; returns the choice."
@@ -123,7 +128,7 @@ def rng_state(dl=None) -> dict:
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
     return dict(python=random.getstate(), numpy=(kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss),
                 torch=torch.get_rng_state(), cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-                dl=dl.rng.getstate() if dl is not None else None)
+                dl=_loader(dl).rng.getstate() if dl is not None else None)
 
 def set_rng_state(state:dict, dl=None):
     "Restore the generators `rng_state` saved."
@@ -132,7 +137,11 @@ def set_rng_state(state:dict, dl=None):
     np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
     torch.set_rng_state(state['torch'])
     if state['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state['cuda'])
-    if dl is not None and state['dl'] is not None: dl.rng.setstate(state['dl'])
+    if dl is not None and state['dl'] is not None: _loader(dl).rng.setstate(state['dl'])
+
+def _loader(dl):
+    "The DataLoader that shuffles: the one inside fastai's `DistributedDL`, else `dl`."
+    return getattr(dl, 'dl', dl)
 
 # %% ../nbs/09_learner.ipynb #783a19d6
 def rebuilt_prefixes(model:nn.Module) -> tuple:
@@ -149,7 +158,7 @@ def load_trained_state(model:nn.Module, state:dict):
     missing, unexpected = model.load_state_dict(state, strict=False)
     skip = rebuilt_prefixes(model)
     missing = [k for k in missing if not k.startswith(skip)]
-    if missing or unexpected: raise RuntimeError(f"the checkpoint does not fit this model: missing {missing[:5]}, unexpected {unexpected[:5]}")
+    if missing or unexpected: raise ValueError(f"the checkpoint does not fit this model: missing {missing[:5]}, unexpected {unexpected[:5]}")
 
 # %% ../nbs/09_learner.ipynb #3e59d989
 def save_checkpoint(path, learn:Learner, epoch:int, history:dict=None) -> Path:
@@ -166,7 +175,8 @@ def save_checkpoint(path, learn:Learner, epoch:int, history:dict=None) -> Path:
 def read_checkpoint(path, map_location='cpu') -> dict:
     "A checkpoint as `save_checkpoint` wrote it, loaded with `weights_only=True`."
     if not Path(path).is_file(): raise FileNotFoundError(f"no checkpoint at {path}")
-    return torch.load(path, map_location=map_location, weights_only=True)
+    try: return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e: raise ValueError(f"{path} is not a readable checkpoint ({type(e).__name__}); it may have been cut short") from e
 
 # %% ../nbs/09_learner.ipynb #2067f729
 class Checkpoint(Callback):
@@ -179,15 +189,15 @@ class Checkpoint(Callback):
 
     def before_fit(self):
         self.done, self.logs = 0, []
-        if self.resume: self._restore(read_checkpoint(self.file, self.dls.device))
+        if self.resume: self._restore(getattr(self, 'state', None) or read_checkpoint(self.file))   # on the CPU: RNG states stay there
 
     def _restore(self, state:dict):
         if state['n_epoch'] != self.n_epoch:
             raise ValueError(f"{self.file} is from a run of {state['n_epoch']} epochs; resume it with the same number, not {self.n_epoch}")
-        load_trained_state(get_model(self.learn.model), state['model'])
+        load_trained_state(get_model(self.learn.model), state["model"])
         self.learn.opt.load_state_dict(state['opt'])
-        if state['scaler'] is not None and getattr(self.learn, 'scaler', None) is not None: self.learn.scaler.load_state_dict(state['scaler'])
-        set_rng_state(state['rng'], self.dls.train)
+        if state['scaler'] and getattr(self.learn, 'scaler', None) is not None: self.learn.scaler.load_state_dict(state['scaler'])
+        if rank_distrib() == 0: set_rng_state(state['rng'], self.dls.train)   # other ranks keep their own generators
         self.done, h, rec = state['epoch'] + 1, state['history'], self.recorder
         rec.lrs, rec.iters, rec.losses, rec.values = list(h['lrs']), list(h['iters']), list(h['losses']), [list(v) for v in h['values']]
         rec.smooth_loss.count, rec.smooth_loss.val = h['smooth']
@@ -243,6 +253,7 @@ def pretrain_learner(model:nn.Module,          # any aim_nb model: `model(imgs).
     "A fastai `Learner` that pretrains `model` on `dls` with AdamW, the papers' decay groups and mixed precision."
     lr = lr or scaled_lr(base_lr, dls.train.bs * max(num_distrib(), 1))
     Path(path).mkdir(parents=True, exist_ok=True)
+    log = log if rank_distrib() == 0 else None               # one process writes the metrics file
     cbs = [ModelLoss(), StopOnNaN(), EMAUpdate(), *([GradientClip(clip)] if clip else []), *([CSVLogger(log)] if log else []), *(cbs or [])]
     learn = Learner(dls, model, loss_func=model_loss, opt_func=adamw(betas), splitter=decay_groups, lr=lr, wd=[wd, 0.],
                     cbs=cbs, path=path, model_dir='.')
@@ -257,8 +268,10 @@ def pretrain(learn:Learner,               # from `pretrain_learner`
              resume:bool=False,           # continue from `checkpoint`
             ) -> Learner:
     "Fit `learn` with linear warmup + cosine decay, checkpointing every epoch; data-parallel when launched by torchrun."
-    cbs = [ParamScheduler({'lr': warmup_cosine(learn.lr, warmup)})] + ([Checkpoint(checkpoint, resume)] if checkpoint else [])
     if resume and not checkpoint: raise ValueError("resume needs a checkpoint file name")
+    saver = Checkpoint(checkpoint, resume) if checkpoint else None
+    if resume: saver.state = read_checkpoint(learn.path / checkpoint)   # a bad file fails here, before fastai wraps the error
+    cbs = [ParamScheduler({'lr': warmup_cosine(learn.lr, warmup)})] + ([saver] if saver else [])
     if num_distrib() > 1:
         with learn.distrib_ctx(**distributed_kwargs(learn.dls.device)): learn.fit(epochs, cbs=cbs)
     else: learn.fit(epochs, cbs=cbs)

@@ -169,12 +169,13 @@ def kmeans_parts(tokens:torch.Tensor,   # per-patch features (B, L, D), no cls t
         if grid[0] * grid[1] != L: raise ValueError(f"{L} patches do not fill a {grid[0]}x{grid[1]} grid: pass grid=")
         coords = grid_coords(grid, x.device) / max(grid[0] - 1, grid[1] - 1, 1)  # (L, 2), the longer side spans [0, 1]
         x = torch.cat([x, spatial * coords.expand(B, L, 2)], dim=-1)           # (B, L, D + 2)
-    x2 = torch.linalg.vector_norm(x, dim=-1).square()         # (B, L) squared norms, computed once
-    centres = _init_centres(x, x2, k, init, generator)         # (B, k, D')
-    for _ in range(iters):
-        d2 = _sq_dists(x, centres, x2)                         # (B, L, k)
-        centres = _update_centres(x, d2.argmin(-1), centres, d2)
-    return relabel_parts(_sq_dists(x, centres, x2).argmin(-1), k)
+    with torch.autocast(x.device.type, enabled=False):        # distances in fp32 also inside a mixed-precision forward
+        x2 = torch.linalg.vector_norm(x, dim=-1).square()     # (B, L) squared norms, computed once
+        centres = _init_centres(x, x2, k, init, generator)     # (B, k, D')
+        for _ in range(iters):
+            d2 = _sq_dists(x, centres, x2)                     # (B, L, k)
+            centres = _update_centres(x, d2.argmin(-1), centres, d2)
+        return relabel_parts(_sq_dists(x, centres, x2).argmin(-1), k)
 
 # %% ../nbs/03_masks.ipynb #e0d8e85d
 def show_parts(img:torch.Tensor,     # image (C, H, W), values in [0, 1]

@@ -5,13 +5,15 @@
 # %% auto #0
 __all__ = ['TEACHER_SPECS', 'SEMANTIC_RANKS', 'SAIM_OPT', 'MAE_OPT', 'RECIPES', 'PRESET_OPTIONS', 'PRESET_TRAINING',
            'TRAINING_OPTIONS', 'make_teacher', 'TeacherFeatures', 'saim', 'semaim', 'semaim_ema', 'semaim_feat',
-           'mapet', 'milan', 'semmae', 'mae', 'aim', 'Recipe', 'recipe_options', 'recipe_config', 'Built', 'data_stats',
-           'build_recipe', 'recipe_learner']
+           'FirstBatches', 'mapet', 'milan', 'semmae', 'mae', 'aim', 'Recipe', 'recipe_options', 'recipe_config',
+           'Built', 'data_stats', 'build_recipe', 'recipe_learner']
 
 # %% ../nbs/11_recipes.ipynb #6291ca9c
 import inspect
+import itertools
+import math
 import timm
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, asdict
 from typing import Callable
 import torch.nn as nn
 from torch import Tensor
@@ -82,11 +84,20 @@ def semaim_feat(cfg, teacher, query_depth:int=None, ranks:str='center', referenc
     target = TeacherFeatures(teacher, cfg.grid)
     return SAIM(cfg, query_depth, order=_semantic_order(ranks, reference), target=target, target_dim=target.dim, loss='cosine')
 
-def mapet(cfg, teacher, dls=None, vocab_size:int=8192, context_ratio:float=.25, tokenizer:str=None, kmeans_iters:int=20):
-    "MaPeT: k-means tokens of the teacher's features (fitted on `dls.train`, or loaded from a `tokenizer` file)."
+class FirstBatches:
+    "The first `n` batches of a DataLoader, sized (for progress bars)."
+    def __init__(self, dl, n:int): self.dl, self.n = dl, min(n, len(dl))
+    def __len__(self): return self.n
+    def __iter__(self): return itertools.islice(iter(self.dl), self.n)
+
+def mapet(cfg, teacher, dls=None, vocab_size:int=8192, context_ratio:float=.25, tokenizer:str=None, kmeans_iters:int=20,
+          kmeans_images:int=10_000):
+    "MaPeT: k-means tokens of the teacher's features, fitted on the first `kmeans_images` of `dls.train` (or loaded from a `tokenizer` file)."
     if tokenizer: tok = KMeansTokenizer.load(tokenizer, teacher)
     elif dls is None: raise ValueError("mapet fits its tokenizer on the training data: pass dls, or a saved tokenizer file")
-    else: tok = KMeansTokenizer.fit(teacher, dls.train, cfg.grid, vocab_size, kmeans_iters, device=dls.device)
+    else:
+        images = FirstBatches(dls.train, math.ceil(kmeans_images / dls.train.bs))      # features of all of ImageNet would not fit in memory
+        tok = KMeansTokenizer.fit(teacher, images, cfg.grid, vocab_size, kmeans_iters, device=dls.device)
     return MaPeT(tok, tok.vocab_size, cfg, context_ratio)
 
 def milan(cfg, teacher, mask_ratio:float=.75, decoder_dim:int=512, decoder_depth:int=8, decoder_heads:int=16, loss_on:str='all'):
@@ -157,12 +168,23 @@ def _recipe(name:str) -> Recipe:
     if name not in RECIPES: raise ValueError(f"unknown recipe {name!r}: choose one of {', '.join(RECIPES)}")
     return RECIPES[name]
 
+def _check_types(options:dict, defaults:dict):
+    "Each option must have its default's kind: a number, a string, a flag or a tuple (img_size: a number or a pair)."
+    for k, v in options.items():
+        d = defaults.get(k)
+        if d is None or v is None: continue
+        kinds = (bool,) if isinstance(d, bool) else (tuple, list) if isinstance(d, tuple) else (str,) if isinstance(d, str) else \
+                (int, float, tuple, list) if k == 'img_size' else (int, float)
+        if not isinstance(v, kinds) or (isinstance(v, bool) and not isinstance(d, bool)):
+            raise ValueError(f"option {k} wants {type(d).__name__} like {d!r}, got {v!r}")
+
 def _split_options(name:str, preset:str, options:dict) -> tuple:
     "(encoder changes, method options, training settings) of a recipe at a preset, with `options` overriding."
     r, valid = _recipe(name), recipe_options(name)
     if preset not in PRESET_OPTIONS: raise ValueError(f"unknown preset {preset!r}: choose one of {', '.join(PRESET_OPTIONS)}")
     unknown = sorted(set(options) - set(valid))
     if unknown: raise ValueError(f"unknown option(s) {', '.join(unknown)} for recipe {name!r}: valid ones are {', '.join(valid)}")
+    _check_types(options, {**r.options, **asdict(ViTConfig()), **dict(base_lr=r.base_lr, lr=1., wd=r.wd, warmup=r.warmup, epochs=r.epochs, clip=1., betas=(.9, .95))})
     cfg_names = {f.name for f in fields(ViTConfig)}
     cfg = {**r.cfg, **{k: v for k, v in options.items() if k in cfg_names}}
     method = {**{k: v for k, v in PRESET_OPTIONS[preset].items() if k in r.options}, **{k: v for k, v in options.items() if k in r.options}}

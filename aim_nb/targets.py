@@ -655,7 +655,8 @@ class KMeansTokenizer(nn.Module):
         B = features.shape[0]
         x = rearrange(features.float(), 'b l d -> (b l) d').to(self.centroids.device)
         if self.normalize: x = F.normalize(x, dim=-1)
-        ids, _ = _nearest(x, x.square().sum(-1), self.centroids, self.bs)
+        with torch.autocast(x.device.type, enabled=False):   # fp32 distances, as when fitted, also inside a mixed-precision forward
+            ids, _ = _nearest(x, x.square().sum(-1), self.centroids, self.bs)
         return rearrange(ids, '(b l) -> b l', b=B)
 
     @torch.no_grad()
