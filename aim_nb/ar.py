@@ -18,6 +18,7 @@ from einops import rearrange
 from timm.layers import Mlp, trunc_normal_
 from timm.models.vision_transformer import Block, init_weights_vit_timm
 from .patches import patchify, unpatchify
+from .data import denormalize
 from .orders import random_ranks, semantic_center_ranks, token_score, mapet_ranks, prefix_ranks
 from .attention import attend_block, order_layout, mapet_layout
 from .encoder import ViTConfig, ViTEncoder, save_encoder
@@ -223,8 +224,7 @@ def show_predictions(imgs:Tensor,        # (n, C, H, W) normalised images
                      axs=None):
     "Images, targets and predictions side by side, one row per image; patches outside the loss shown as they are."
     n = len(imgs)
-    mean, std = (torch.tensor(s, dtype=imgs.dtype).view(1, -1, 1, 1) for s in stats)
-    pixels = patchify((imgs.cpu() * std + mean).clamp(0, 1), patch_size)                   # (n, L, d) in [0, 1]
+    pixels = patchify(denormalize(imgs, stats), patch_size)                                # (n, L, d) in [0, 1]
     if decode is None: target, pred = (denorm_patches(t.detach().cpu(), pixels) for t in (out.target, out.pred))
     else: target, pred = decode(out.target.cpu()), decode(out.pred.detach().cpu().argmax(-1))
     in_loss = rearrange(out.in_loss.cpu(), 'n l -> n l 1')

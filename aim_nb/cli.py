@@ -50,11 +50,9 @@ def parse_options(text:str) -> dict:
 
 # %% ../nbs/12_cli.ipynb #7c0e82c3
 def check_shape(cfg:ViTConfig):
-    "The image size must cut into whole patches."
-    for side in ((cfg.img_size,) * 2 if isinstance(cfg.img_size, int) else cfg.img_size):
-        if side % cfg.patch_size:
-            fit = max(cfg.patch_size, side // cfg.patch_size * cfg.patch_size)
-            raise UsageError(f"image size {side} does not cut into {cfg.patch_size}-pixel patches: use img_size={fit} or {fit + cfg.patch_size}")
+    "The image size must cut into whole patches (`grid_size`'s check, as a usage error)."
+    try: cfg.grid
+    except ValueError as e: raise UsageError(f"{e} (--opts img_size=...)") from None
 
 def load_data(data:str, cfg:ViTConfig, bs:int=64, workers:int=None):
     "fastai DataLoaders for `--data`, resized to the encoder's size and channels."

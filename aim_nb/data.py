@@ -6,7 +6,8 @@
 __all__ = ['FASHION_MNIST_DIR', 'FASHION_MNIST_FILES', 'FASHION_MNIST_CLASSES', 'FASHION_MNIST_STATS', 'EMBEDDED_FILE',
            'IMAGENET_STATS', 'read_idx', 'write_idx', 'fashion_mnist_arrays', 'stratified_subset',
            'write_embedded_subset', 'embedded_arrays', 'BatchRandomResizedCrop', 'GrayToRGB', 'batch_tfms',
-           'arrays_dls', 'embedded_dls', 'fashion_mnist_dls', 'readable_images', 'folder_dls', 'example_photo']
+           'arrays_dls', 'embedded_dls', 'fashion_mnist_dls', 'readable_images', 'folder_dls', 'denormalize',
+           'example_photo']
 
 # %% ../nbs/01_data.ipynb #4c99b81f
 import gzip, warnings
@@ -235,6 +236,14 @@ def folder_dls(path,                     # folder of images (any depth)
     stats = stats or (IMAGENET_STATS if channels == 3 else FASHION_MNIST_STATS)
     return dsets.dataloaders(bs=bs, after_item=[Resize(size), ToTensor()], device=device or default_device(),
                              after_batch=batch_tfms(size, stats, augment, min_scale), **kwargs)
+
+# %% ../nbs/01_data.ipynb #0e351053
+def denormalize(imgs:torch.Tensor, # (B, C, H, W) normalised images
+                stats,             # (mean, std) per channel they were normalised with
+               ) -> torch.Tensor:  # (B, C, H, W) float on the CPU, in [0, 1]
+    "Undo `Normalize` for pictures: the images in [0, 1] on the CPU."
+    mean, std = (torch.tensor(s, dtype=torch.float32).view(1, -1, 1, 1) for s in stats)
+    return (imgs.detach().cpu().float() * std + mean).clamp(0, 1)
 
 # %% ../nbs/01_data.ipynb #bdb34075
 def example_photo(name:str='chelsea', # a scikit-image sample: 'chelsea', 'astronaut', 'coffee', 'rocket', ...

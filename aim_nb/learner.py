@@ -31,6 +31,7 @@ from fastai.callback.training import GradientClip
 from fastai.callback.progress import CSVLogger
 from fastai.callback.fp16 import MixedPrecision, AMPMode
 from fastai.distributed import DistributedDL
+from .data import denormalize
 from .targets import Teacher, EMATeacher, pixel_targets
 from .ar import show_predictions
 from .mim import MIMOutput, show_reconstructions
@@ -180,16 +181,16 @@ def read_checkpoint(path, map_location='cpu') -> dict:
 
 # %% ../nbs/09_learner.ipynb #2067f729
 class Checkpoint(Callback):
-    "Saves a resumable checkpoint after every epoch; with `resume`, continues from the last one."
+    "Saves a resumable checkpoint after every epoch; given a checkpoint's `state` (`read_checkpoint`), continues from it."
     order = 65                   # after the Recorder (50), progress bar and CSV logger (60) are set up
-    def __init__(self, fname='checkpoint.pth', resume:bool=False): self.fname, self.resume = fname, resume
+    def __init__(self, fname='checkpoint.pth', state:dict=None): self.fname, self.state = fname, state
 
     @property
     def file(self) -> Path: return self.learn.path / self.fname
 
     def before_fit(self):
         self.done, self.logs = 0, []
-        if self.resume: self._restore(getattr(self, 'state', None) or read_checkpoint(self.file))   # on the CPU: RNG states stay there
+        if self.state is not None: self._restore(self.state)
 
     def _restore(self, state:dict):
         if state['n_epoch'] != self.n_epoch:
@@ -269,9 +270,8 @@ def pretrain(learn:Learner,               # from `pretrain_learner`
             ) -> Learner:
     "Fit `learn` with linear warmup + cosine decay, checkpointing every epoch; data-parallel when launched by torchrun."
     if resume and not checkpoint: raise ValueError("resume needs a checkpoint file name")
-    saver = Checkpoint(checkpoint, resume) if checkpoint else None
-    if resume: saver.state = read_checkpoint(learn.path / checkpoint)   # a bad file fails here, before fastai wraps the error
-    cbs = [ParamScheduler({'lr': warmup_cosine(learn.lr, warmup)})] + ([saver] if saver else [])
+    state = read_checkpoint(learn.path / checkpoint) if resume else None   # on the CPU; a bad file fails here, before fastai wraps the error
+    cbs = [ParamScheduler({'lr': warmup_cosine(learn.lr, warmup)})] + ([Checkpoint(checkpoint, state)] if checkpoint else [])
     if num_distrib() > 1:
         with learn.distrib_ctx(**distributed_kwargs(learn.dls.device)): learn.fit(epochs, cbs=cbs)
     else: learn.fit(epochs, cbs=cbs)
@@ -300,8 +300,7 @@ def patch_agreement(out) -> Tensor:
 # %% ../nbs/09_learner.ipynb #d2e90255
 def _show_agreement(imgs:Tensor, out, patch_size:int, stats):
     "One row per image: the image, and the agreement of every patch in the loss (others grey)."
-    mean, std = (torch.tensor(s).view(1, -1, 1, 1) for s in stats)
-    shown = rearrange((imgs.cpu().float() * std + mean).clamp(0, 1), 'n c h w -> n h w c')
+    shown = rearrange(denormalize(imgs, stats), 'n c h w -> n h w c')
     tokens = out.target.ndim == 2
     score = torch.where(out.in_loss.cpu(), patch_agreement(out).cpu(), torch.nan)
     grid = (imgs.shape[-2] // patch_size, imgs.shape[-1] // patch_size)

@@ -18,6 +18,7 @@ from timm.layers import trunc_normal_
 from timm.models.vision_transformer import Block, init_weights_vit_timm
 from fastai.callback.core import Callback
 from .patches import patchify, unpatchify, take_tokens, inverse_permutation, sincos_pos_embed
+from .data import denormalize
 from .masks import KeepSet, random_keep, masked_from_keep, milan_keep, kmeans_parts, semmae_lambda, semmae_counts, semmae_keep
 from .attention import project_qkv, block_residuals
 from .encoder import ViTConfig
@@ -210,8 +211,7 @@ def show_reconstructions(imgs:Tensor,   # (n, C, H, W) normalised images
                          stats,         # (mean, std) of the normalisation
                          axs=None):
     "One row per image: the visible patches, the prediction pasted among them, the original."
-    mean, std = (torch.tensor(s, dtype=imgs.dtype).view(1, -1, 1, 1) for s in stats)
-    pixels = patchify((imgs.cpu() * std + mean).clamp(0, 1), patch_size)          # (n, L, d) in [0, 1]
+    pixels = patchify(denormalize(imgs, stats), patch_size)                       # (n, L, d) in [0, 1]
     pred = denorm_patches(out.pred.detach().cpu().float(), pixels)
     hidden = rearrange(masked_from_keep(out.keep.ids_keep.cpu(), pixels.shape[1]), 'n l -> n l 1')
     grid = (imgs.shape[-2] // patch_size, imgs.shape[-1] // patch_size)
