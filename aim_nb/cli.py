@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['DATA_NAMES', 'RUN_ARGS', 'OUTPUTS', 'RUN_DEFAULTS', 'UsageError', 'parse_options', 'check_shape', 'load_data',
-           'prepare_out', 'timm_line', 'write_results', 'run_pretraining', 'aim_pretrain']
+           'prepare_out', 'timm_line', 'save_pictures', 'write_results', 'gain_line', 'run_pretraining', 'aim_pretrain']
 
 # %% ../nbs/12_cli.ipynb #0fcf1abc
 import inspect
@@ -20,7 +20,8 @@ import matplotlib.pyplot as plt
 from fastcore.script import call_parse, store_true
 from fastai.torch_core import set_seed, rank_distrib, num_distrib
 from .data import embedded_dls, fashion_mnist_dls, folder_dls
-from .encoder import ViTConfig, TIMM_ARCH
+from .encoder import ViTConfig, TIMM_ARCH, load_encoder
+from .evaluate import pretraining_gain
 from .recipes import RECIPES, recipe_config, recipe_learner, data_stats
 from .learner import pretrain, plot_training, show_outputs, resolve_precision
 
@@ -54,10 +55,10 @@ def check_shape(cfg:ViTConfig):
     try: cfg.grid
     except ValueError as e: raise UsageError(f"{e} (--opts img_size=...)") from None
 
-def load_data(data:str, cfg:ViTConfig, bs:int=64, workers:int=None):
-    "fastai DataLoaders for `--data`, resized to the encoder's size and channels."
+def load_data(data:str, cfg:ViTConfig, bs:int=64, workers:int=None, labelled:bool=False, min_scale:float=0.2):
+    "fastai DataLoaders for `--data`, resized to the encoder's size and channels (with labels: class sub-folders for a folder)."
     check_shape(cfg)
-    kw = dict(size=cfg.img_size, channels=cfg.in_chans, bs=bs)
+    kw = dict(size=cfg.img_size, channels=cfg.in_chans, bs=bs, labelled=labelled, min_scale=min_scale)
     if data == 'embedded': return embedded_dls(**kw)
     if data == 'fashion-mnist':
         try: return fashion_mnist_dls(**kw)
@@ -73,11 +74,14 @@ def load_data(data:str, cfg:ViTConfig, bs:int=64, workers:int=None):
 # %% ../nbs/12_cli.ipynb #c6430692
 RUN_ARGS = ('recipe', 'data', 'preset', 'teacher', 'epochs', 'bs', 'precision', 'seed', 'opts')
 
-def _saved_args(out:Path) -> dict:
+def _saved_args(out:Path, command:str) -> dict:
     try: return json.loads((out / OUTPUTS['config']).read_text())['args']
-    except (ValueError, KeyError, TypeError): raise UsageError(f"{out / OUTPUTS['config']} is not an aim_pretrain config; start the run again with --overwrite") from None
+    except (ValueError, KeyError, TypeError): raise UsageError(f"{out / OUTPUTS['config']} is not an {command} config; start the run again with --overwrite") from None
 
-def prepare_out(out:Path, resume:bool, overwrite:bool) -> dict:
+def prepare_out(out:Path, resume:bool, overwrite:bool,
+                outputs=None,                # the file names a run writes (default: `OUTPUTS` and MaPeT's tokenizer)
+                command:str='aim_pretrain',  # the command, for the messages
+               ) -> dict:
     "Check `out` for this kind of start; returns the saved arguments when resuming."
     if resume and overwrite: raise UsageError("--resume continues a run and --overwrite replaces it: choose one")
     if out.exists() and not out.is_dir(): raise UsageError(f"--out {out} is a file; name a folder for the run")
@@ -85,12 +89,12 @@ def prepare_out(out:Path, resume:bool, overwrite:bool) -> dict:
     if resume:
         if not is_run: raise UsageError(f"--resume: {out} holds no run (no config.json); start it without --resume")
         if not (out / OUTPUTS['checkpoint']).is_file(): raise UsageError(f"--resume: {out} has no checkpoint yet (killed in its first epoch); start again with --overwrite")
-        return _saved_args(out)
+        return _saved_args(out, command)
     if out.exists() and any(out.iterdir()):
-        if not is_run: raise UsageError(f"{out} is a folder that holds something else than a run; choose another --out (aim_pretrain never deletes it)")
+        if not is_run: raise UsageError(f"{out} is a folder that holds something else than a run; choose another --out ({command} never deletes it)")
         if not overwrite: raise UsageError(f"{out} already holds a run: add --resume to continue it, --overwrite to replace it, or choose another --out")
         if rank_distrib() == 0:                                  # only the run's own files go
-            for name in [*OUTPUTS.values(), 'tokenizer.safetensors', 'checkpoint.pth.tmp']: (out / name).unlink(missing_ok=True)
+            for name in [*(outputs or [*OUTPUTS.values(), 'tokenizer.safetensors']), 'checkpoint.pth.tmp']: (out / name).unlink(missing_ok=True)
     return {}
 
 # %% ../nbs/12_cli.ipynb #6ac59c90
@@ -103,18 +107,20 @@ def timm_line(path, cfg:ViTConfig) -> str:
 OUTPUTS = dict(checkpoint='checkpoint.pth', encoder='encoder.safetensors', config='config.json', metrics='metrics.csv',
                curves='loss.png', predictions='predictions.png')
 
+def save_pictures(pictures:dict):
+    "{path: function that draws a figure}: each figure written to its file, without a display."
+    backend = matplotlib.get_backend()
+    plt.switch_backend('Agg')                                      # files only, also without a display
+    try:
+        for path, draw in pictures.items(): draw(); plt.savefig(path, dpi=120, bbox_inches='tight'); plt.close('all')
+    finally: plt.switch_backend(backend)
+
 def write_results(learn, out:Path, stats) -> dict:
     "The encoder, the curves and a predictions picture, next to the checkpoint and metrics; their paths."
     model = learn.model
     model.save_encoder(out / OUTPUTS['encoder'])
-    backend = matplotlib.get_backend()
-    plt.switch_backend('Agg')                                      # files only, also without a display
-    try:
-        plot_training(learn).savefig(out / OUTPUTS['curves'], dpi=120)
-        show_outputs(model, learn.dls.valid.one_batch()[0][:4].cpu(), stats)
-        plt.savefig(out / OUTPUTS['predictions'], dpi=120, bbox_inches='tight')
-        plt.close('all')
-    finally: plt.switch_backend(backend)
+    save_pictures({out / OUTPUTS['curves']: lambda: plot_training(learn),
+                   out / OUTPUTS['predictions']: lambda: show_outputs(model, learn.dls.valid.one_batch()[0][:4].cpu(), stats)})
     return {k: out / v for k, v in OUTPUTS.items() if (out / v).exists()}
 
 def _summary(paths:dict, cfg:ViTConfig, learn, elapsed:float) -> str:
@@ -123,6 +129,13 @@ def _summary(paths:dict, cfg:ViTConfig, learn, elapsed:float) -> str:
     lines += [f"  {str(p):48s} {k}" for k, p in paths.items()]
     lines += ["load the encoder into stock timm:", f'  python -c "{timm_line(paths["encoder"].resolve(), cfg)}"']
     return '\n'.join(lines)
+
+def gain_line(encoder_file, data:str, cfg:ViTConfig) -> str:
+    "Whether pretraining helped, in one line: k-NN top-1 of the encoder and of a random one of its shape (built-in data only)."
+    if data not in DATA_NAMES: return f"measure the encoder on labelled images (one sub-folder per class): aim_eval --encoder {encoder_file} --data FOLDER"
+    gain = pretraining_gain(load_encoder(encoder_file), load_data(data, cfg, bs=256, labelled=True))
+    p, r = gain['pretrained'], gain['random']
+    return f"k-NN top-1 on the {data} validation images: {p:.1%} pretrained, {r:.1%} for a random encoder of the same shape ({100 * (p - r):+.1f} points)"
 
 # %% ../nbs/12_cli.ipynb #01db2e32
 def run_pretraining(args:dict, out:Path, resume:bool) -> dict:
@@ -148,6 +161,7 @@ def run_pretraining(args:dict, out:Path, resume:bool) -> dict:
     if rank_distrib(): return {}
     paths = write_results(learn, out, data_stats(dls))
     print(_summary(paths, cfg, learn, time.time() - start))
+    print(gain_line(paths['encoder'], args['data'], cfg))
     return paths
 
 # %% ../nbs/12_cli.ipynb #71c69fc3

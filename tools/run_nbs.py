@@ -22,6 +22,12 @@ def _is_skipped(cell, flags:set) -> bool:
     directives = {l[3:].strip() for l in cell.source.splitlines() if l.startswith('#| ')}
     return cell.cell_type == 'code' and bool(directives & flags or 'eval: false' in directives)
 
+def drop_empty_displays(nb):
+    "Remove the empty HTML displays finished progress bars leave (fastprogress with leave=False)."
+    for c in nb.cells:
+        if c.cell_type == 'code':
+            c.outputs = [o for o in c.outputs if not (set(o.get('data', {})) >= {'text/html'} and not ''.join(o['data']['text/html']).strip())]
+
 def run(path:Path, flags:set):
     "Execute the notebook at `path` in its own folder, leaving the skipped cells without outputs."
     nb = nbformat.read(path, as_version=4)
@@ -32,6 +38,7 @@ def run(path:Path, flags:set):
         c.outputs = []
         c.metadata['tags'].remove('skip-execution')
         if not c.metadata['tags']: del c.metadata['tags']
+    drop_empty_displays(nb)
     nbformat.write(nb, path)
     print(f"executed {path.name}; skipped {len(skipped)} cell(s) flagged {' '.join(sorted(flags))}")
 
