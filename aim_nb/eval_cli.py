@@ -56,14 +56,14 @@ def _one_line(command:str, f, **kwargs):
     except (UsageError, ValueError, FileNotFoundError, ImportError, FloatingPointError) as e:
         raise SystemExit(f"{command}: {' '.join(str(e).split())}") from None
 
-def _eval(encoder, data, pool, k, temperature, probe_epochs, baseline, bs, out, seed):
+def _eval(encoder, data, pool, k, temperature, probe, baseline, bs, out, seed):
     path, cfg = _encoder(encoder)
     set_seed(seed)
     dls = load_data(data, cfg, bs, labelled=True)
     out = Path(out).expanduser() if out else path.parent
     out.mkdir(parents=True, exist_ok=True)
-    scores = evaluate_file(path, dls, pool, k, temperature, probe_epochs, baseline, out)
-    args = dict(encoder=str(path), data=data, pool=pool, k=k, temperature=temperature, probe_epochs=probe_epochs, seed=seed)
+    scores = evaluate_file(path, dls, pool, k, temperature, probe, baseline, out)
+    args = dict(encoder=str(path), data=data, pool=pool, k=k, temperature=temperature, probe=probe, seed=seed)
     (out / EVAL_OUTPUTS['scores']).write_text(json.dumps(dict(args=args, scores=scores), indent=2))
     for name, s in scores.items(): print(f"{name:10s} " + '   '.join(f"{m} top-1 {v:.1%}" for m, v in s.items()))
     print(f"scores and pictures in {out}: " + ', '.join(EVAL_OUTPUTS.values()))
@@ -75,21 +75,21 @@ def aim_eval(encoder:str=None,            # an exported encoder.safetensors (aim
              pool:str='mean',             # feature of an image: 'mean' of the patch tokens or the 'cls' token
              k:int=20,                    # k-NN neighbours
              temperature:float=0.07,      # k-NN vote temperature
-             probe_epochs:int=30,         # linear-probe epochs (0: k-NN only)
+             probe:int=30,                # linear-probe epochs (0: k-NN only)
              baseline:store_true=False,   # also score a randomly initialised encoder of the same shape
              bs:int=256,                  # batch size of the feature extraction
              out:str=None,                # folder for eval.json and the pictures; default: the encoder's folder
              seed:int=0):                 # random seed
     "k-NN and linear-probe top-1 of a pretrained encoder, with nearest-neighbour and attention pictures."
     _one_line('aim_eval', _eval, encoder=encoder, data=data, pool=pool, k=k, temperature=temperature,
-                     probe_epochs=probe_epochs, baseline=baseline, bs=bs, out=out, seed=seed)
+                     probe=probe, baseline=baseline, bs=bs, out=out, seed=seed)
 
 # %% ../nbs/13_eval_cli.ipynb #97f82377
 FINETUNE_PRESETS = dict(
-    tiny=dict(epochs=10, base_lr=2e-2, layer_decay=0.75, drop_path=0.1, mixup=0., cutmix=0., smoothing=0.1, rand_augment=None,
-              erase=0., warmup=0.1, min_scale=0.5),
-    paper=dict(epochs=100, base_lr=5e-4, layer_decay=0.75, drop_path=0.1, mixup=0.8, cutmix=1.0, smoothing=0.1, rand_augment='2,9',
-               erase=0.25, warmup=0.05, min_scale=0.08),
+    tiny=dict(epochs=10, lr=2e-2, decay=0.75, droppath=0.1, mixup=0., cutmix=0., smoothing=0.1, randaugment=None,
+              erase=0., warmup=0.1, scale=0.5),
+    paper=dict(epochs=100, lr=5e-4, decay=0.75, droppath=0.1, mixup=0.8, cutmix=1.0, smoothing=0.1, randaugment='2,9',
+               erase=0.25, warmup=0.05, scale=0.08),
 )
 FINETUNE_OUTPUTS = dict(checkpoint='checkpoint.pth', model='model.safetensors', config='config.json', metrics='metrics.csv',
                         curves='loss.png', confusion='confusion.png')
@@ -106,7 +106,7 @@ def _rand_augment(text):
     "'2,9' -> (2, 9): RandAugment's number of ops and magnitude."
     if not text: return None
     try: ops, magnitude = (int(v) for v in str(text).split(','))
-    except ValueError: raise UsageError(f"--rand_augment wants 'num_ops,magnitude', e.g. '2,9', got {text!r}") from None
+    except ValueError: raise UsageError(f"--randaugment wants 'num_ops,magnitude', e.g. '2,9', got {text!r}") from None
     return ops, magnitude
 
 # %% ../nbs/13_eval_cli.ipynb #b326649e
@@ -131,10 +131,10 @@ def run_finetuning(args:dict, out:Path, resume:bool) -> dict:
     path, cfg = _encoder(args['encoder'])
     s = finetune_settings(args['preset'], **{k: args[k] for k in FINETUNE_PRESETS['tiny']})
     set_seed(args['seed'] + rank_distrib())
-    dls = load_data(args['data'], cfg, args['bs'], labelled=True, min_scale=s['min_scale'])
-    model = finetune_model(path, len(dls.vocab), s['drop_path'], args['pool'])
-    learn = finetune_learner(model, dls, s['base_lr'], layer_decay=s['layer_decay'], mixup=s['mixup'], cutmix=s['cutmix'],
-                             smoothing=s['smoothing'], rand_augment=_rand_augment(s['rand_augment']), erase=s['erase'],
+    dls = load_data(args['data'], cfg, args['bs'], labelled=True, min_scale=s['scale'])
+    model = finetune_model(path, len(dls.vocab), s['droppath'], args['pool'])
+    learn = finetune_learner(model, dls, base_lr=s['lr'], layer_decay=s['decay'], mixup=s['mixup'], cutmix=s['cutmix'],
+                             smoothing=s['smoothing'], rand_augment=_rand_augment(s['randaugment']), erase=s['erase'],
                              precision=args['precision'], path=out, log=FINETUNE_OUTPUTS['metrics'])
     if rank_distrib() == 0:
         out.mkdir(parents=True, exist_ok=True)
@@ -157,16 +157,16 @@ def aim_finetune(encoder:str=None,         # an exported encoder.safetensors
                  preset:str='tiny',        # defaults of the settings below: 'tiny' (CPU minutes) or 'paper' (MAE's fine-tuning)
                  epochs:int=None,          # tiny: 10, paper: 100
                  bs:int=64,                # batch size per process
-                 base_lr:float=None,       # lr per 256 images (tiny: 2e-2, paper: 5e-4)
-                 layer_decay:float=None,   # lr ratio between consecutive depths (0.75)
-                 drop_path:float=None,     # stochastic depth of the last block (0.1)
+                 lr:float=None,            # lr per 256 images, scaled to the batch (tiny: 2e-2, paper: 5e-4)
+                 decay:float=None,         # layer-wise lr decay: lr ratio between consecutive depths (0.75)
+                 droppath:float=None,      # stochastic depth of the last block (0.1)
                  mixup:float=None,         # mixup Beta(α, α), 0 off (tiny: 0, paper: 0.8)
                  cutmix:float=None,        # cutmix Beta(α, α), 0 off (tiny: 0, paper: 1.0)
                  smoothing:float=None,     # label smoothing (0.1)
-                 rand_augment:str=None,    # RandAugment 'num_ops,magnitude' (paper: '2,9'); '' off
+                 randaugment:str=None,     # RandAugment 'num_ops,magnitude' (paper: '2,9'); '' off
                  erase:float=None,         # random-erasing probability (paper: 0.25)
                  warmup:float=None,        # warmup fraction of the run (tiny: 0.1, paper: 0.05)
-                 min_scale:float=None,     # smallest random-crop area (tiny: 0.5, paper: 0.08)
+                 scale:float=None,         # smallest random-crop area (tiny: 0.5, paper: 0.08)
                  pool:str='mean',          # what the head reads: 'mean' of the patch tokens or the 'cls' token
                  out:str=None,             # run folder; default: finetune/ next to the encoder
                  resume:store_true=False,  # continue the run in --out from its last checkpoint
