@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['DATA_NAMES', 'RUN_ARGS', 'OUTPUTS', 'RUN_DEFAULTS', 'UsageError', 'parse_options', 'check_shape', 'load_data',
-           'prepare_out', 'timm_line', 'save_pictures', 'write_results', 'gain_line', 'run_pretraining', 'aim_pretrain']
+           'check_unchanged', 'prepare_out', 'timm_line', 'save_pictures', 'write_results', 'gain_line',
+           'run_pretraining', 'aim_pretrain']
 
 # %% ../nbs/12_cli.ipynb #0fcf1abc
 import inspect
@@ -77,6 +78,11 @@ RUN_ARGS = ('recipe', 'data', 'preset', 'teacher', 'epochs', 'bs', 'precision', 
 def _saved_args(out:Path, command:str) -> dict:
     try: return json.loads((out / OUTPUTS['config']).read_text())['args']
     except (ValueError, KeyError, TypeError): raise UsageError(f"{out / OUTPUTS['config']} is not an {command} config; start the run again with --overwrite") from None
+
+def check_unchanged(saved:dict, args:dict, defaults:dict, out:Path):
+    "On --resume, refuse flags given with values other than the run's saved ones."
+    changed = [k for k in args if k in saved and args[k] != defaults.get(k) and args[k] != saved[k]]
+    if changed: raise UsageError(f"--resume continues {out} with the settings in its config.json; drop {', '.join('--' + k for k in changed)}")
 
 def prepare_out(out:Path, resume:bool, overwrite:bool,
                 outputs=None,                # the file names a run writes (default: `OUTPUTS` and MaPeT's tokenizer)
@@ -183,8 +189,7 @@ def aim_pretrain(recipe:str='saim',        # method: saim, semaim, semaim_ema, s
     out = Path(out or f'runs/{recipe}-{preset}')
     try:
         saved = prepare_out(out, resume, overwrite)
-        changed = [k for k in saved if args[k] != RUN_DEFAULTS[k] and args[k] != saved[k]]
-        if changed: raise UsageError(f"--resume continues {out} with the settings in its config.json; drop {', '.join('--' + k for k in changed)}")
+        check_unchanged(saved, args, RUN_DEFAULTS, out)
         run_pretraining(saved or args, out, resume)
     except (UsageError, ValueError, FileNotFoundError, ImportError, FloatingPointError) as e:
         raise SystemExit(f"aim_pretrain: {' '.join(str(e).split())}") from None

@@ -20,9 +20,9 @@ from fastai.torch_core import set_seed, rank_distrib
 from .encoder import load_encoder, encoder_config, TIMM_ARCH
 from .recipes import data_stats
 from .learner import pretrain, plot_training
-from .evaluate import (extract_features, knn_accuracy, linear_probe, random_encoder, show_neighbours, show_attention,
+from .evaluate import (extract_features, score_features, random_encoder, show_neighbours, show_attention,
                              finetune_model, finetune_learner)
-from .cli import UsageError, load_data, prepare_out, save_pictures
+from .cli import UsageError, load_data, prepare_out, save_pictures, check_unchanged
 
 # %% ../nbs/13_eval_cli.ipynb #6e9a74e7
 EVAL_OUTPUTS = dict(scores='eval.json', neighbours='neighbours.png', attention='attention.png')
@@ -42,7 +42,7 @@ def evaluate_file(encoder_file, dls, pool:str='mean', k:int=20, T:float=0.07, pr
     scores, feats = {}, {}
     for name, e in encoders.items():
         feats[name] = extract_features(e, dls.train, pool), extract_features(e, dls.valid, pool)
-        scores[name] = dict(knn=knn_accuracy(*feats[name], k, T), **({'probe': linear_probe(*feats[name], probe_epochs)[1]} if probe_epochs else {}))
+        scores[name] = score_features(*feats[name], k, T, probe_epochs)
     if out is not None:
         imgs = dls.valid.one_batch()[0][:4]
         save_pictures({out / EVAL_OUTPUTS['neighbours']: lambda: show_neighbours(*feats['pretrained'], dls),
@@ -179,8 +179,7 @@ def aim_finetune(encoder:str=None,         # an exported encoder.safetensors
         if not (encoder or out): raise UsageError("--encoder is required: the encoder.safetensors of an aim_pretrain run")
         out_dir = Path(out).expanduser() if out else Path(encoder).expanduser().parent / 'finetune'
         saved = prepare_out(out_dir, resume, overwrite, list(FINETUNE_OUTPUTS.values()), 'aim_finetune')
-        changed = [k for k in saved if k != 'encoder' and args[k] != FINETUNE_DEFAULTS.get(k) and args[k] != saved[k]]
-        if changed: raise UsageError(f"--resume continues {out_dir} with the settings in its config.json; drop {', '.join('--' + k for k in changed)}")
+        check_unchanged(saved, {k: v for k, v in args.items() if k != 'encoder'}, FINETUNE_DEFAULTS, out_dir)
         return run_finetuning(saved or args, out_dir, resume)
     _one_line('aim_finetune', run)                # a console script's return value would be its exit status
 
