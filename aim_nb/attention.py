@@ -206,7 +206,7 @@ def saved_tensors(fn, *args, **kwargs) -> tuple:
     def pack(t:Tensor):
         base = t if t._base is None else t._base                  # weights are saved as views (w.t()): not activations
         if not isinstance(base, torch.nn.Parameter): saved.setdefault(t.untyped_storage().data_ptr(), (tuple(t.shape), t.untyped_storage().nbytes()))
-        return t
+        return t.detach()          # the same storage without the graph: `t` itself would tie an output to its own node, a cycle gc cannot see
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t): out = fn(*args, **kwargs)
     return out, list(saved.values())
 

@@ -1,8 +1,8 @@
-"""The timing harness the benchmark scripts share: median and spread of repeated calls, the devices
-to run on, and one table layout. Benchmarks print numbers; they are never timed asserts in tests."""
+"""The timing harness the component benchmark scripts (orders, masks, teachers) share: median and spread
+of repeated calls, the devices to run on, and one table layout. Whole models are benchmarked by the
+`aim_bench` command (aim_nb.bench). Benchmarks print numbers; they are never timed asserts in tests."""
 import statistics, time
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 
 def devices(only=None) -> list:
@@ -37,29 +37,6 @@ def print_speedups(device, cases, runs:int, width:int=24):
         print(f"{strategy:<{width}}{f:>10.3f} ± {f_iqr:<6.3f}{s:>13.1f} ± {s_iqr:<6.1f}{s / f:>9.0f}x")
 
 
-def peak_mib(fn, device):
-    "Peak CUDA memory (MiB) allocated during one call of `fn`, what was allocated before included; None on the CPU."
-    if device.type != 'cuda': return None
-    torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats()
-    fn(); torch.cuda.synchronize()
-    return torch.cuda.max_memory_allocated() / 2**20
-
-
 def autocast(device):
     "bf16 autocast on CUDA; a no-op on the CPU, which runs fp32."
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == 'cuda')
-
-
-def train_step(model, opt, imgs):
-    "One training step of a model that returns its loss: forward (under autocast), backward, optimiser step, gradients cleared."
-    with autocast(imgs.device): loss = model(imgs).loss
-    loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
-
-
-def step_flops(model, imgs) -> int:
-    "FLOPs of one forward + backward, counted by `FlopCounterMode`; the gradients are dropped."
-    with FlopCounterMode(display=False) as counter:
-        with autocast(imgs.device): loss = model(imgs).loss
-        loss.backward()
-    model.zero_grad(set_to_none=True)
-    return counter.get_total_flops()
