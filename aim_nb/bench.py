@@ -291,7 +291,7 @@ def show_results(results:list, title:str=None):
             ax.set_xticks(x, [r['recipe'] for r in rs], rotation=30, fontsize=8)
             ax.set_title(f"{preset}: {label}", fontsize=9)
         for r, xi in zip(rs, x): row[0].annotate(f"{r['speedup']:.2f}×", (xi, max(r['fast']['img_s'], r['public']['img_s'])), ha='center', va='bottom', fontsize=7)
-        row[0].legend(fontsize=7)
+        row[0].legend(fontsize=7); row[0].margins(y=.15)          # room for the ratios above the bars
     if title: fig.suptitle(title, fontsize=10)
     plt.tight_layout()
     return fig

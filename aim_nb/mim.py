@@ -8,6 +8,7 @@ __all__ = ['MIM_ENCODERS', 'MIMOutput', 'encode_visible', 'encode_masked', 'enco
 
 # %% ../nbs/08_mim_models.ipynb #b7b7042a
 from typing import NamedTuple
+from functools import partial
 import torch
 import torch.nn as nn
 from torch import Tensor
@@ -20,7 +21,6 @@ from fastai.callback.core import Callback
 from .patches import patchify, unpatchify, take_tokens, inverse_permutation, sincos_pos_embed
 from .data import denormalize
 from .masks import KeepSet, random_keep, masked_from_keep, milan_keep, kmeans_parts, semmae_lambda, semmae_counts, semmae_keep
-from functools import partial
 from .attention import project_qkv, block_residuals, attend_block, dense_attention
 from .encoder import ViTConfig
 from .targets import denorm_patches, mse_loss, cosine_loss
