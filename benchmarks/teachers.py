@@ -22,7 +22,8 @@ warm-up, CUDA synchronised before every clock read; throughput is images per sec
 """
 import argparse, tempfile, time
 import torch
-from timing import devices, add_devices_arg, timed, autocast
+from timing import devices, add_devices_arg, timed
+from aim_nb.bench import autocast
 from aim_nb.targets import EfficientNetTeacher, ClipTeacher, TimmTeacher, FeatureCache, cache_teacher
 
 GRID, SIZE = 14, 224

@@ -1,8 +1,9 @@
 """The timing harness the component benchmark scripts (orders, masks, teachers) share: median and spread
 of repeated calls, the devices to run on, and one table layout. Whole models are benchmarked by the
 `aim_bench` command (aim_nb.bench). Benchmarks print numbers; they are never timed asserts in tests."""
-import statistics, time
+import statistics
 import torch
+from aim_nb.bench import timed as bench_timed, spread
 
 
 def devices(only=None) -> list:
@@ -17,15 +18,9 @@ def add_devices_arg(ap):
 
 
 def timed(fn, device, runs:int, warmup:int=3) -> tuple:
-    "Median and interquartile range (ms) of `runs` calls of `fn` after `warmup` calls; CUDA is synchronised."
-    sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
-    for _ in range(warmup): fn()
-    times = []
-    for _ in range(runs):
-        sync(); t0 = time.perf_counter(); fn(); sync()
-        times.append((time.perf_counter() - t0) * 1e3)
-    q = statistics.quantiles(times, n=4)
-    return statistics.median(times), q[2] - q[0]
+    "Median and interquartile range (ms) of `runs` calls of `fn` after `warmup` calls: `aim_nb.bench.timed`'s clock, in ms."
+    times = [t * 1e3 for t in bench_timed(fn, device, runs, warmup)]
+    return statistics.median(times), spread(times)
 
 
 def print_speedups(device, cases, runs:int, width:int=24):
@@ -35,8 +30,3 @@ def print_speedups(device, cases, runs:int, width:int=24):
     for strategy, fast, slow in cases:
         (f, f_iqr), (s, s_iqr) = timed(fast, device, runs), timed(slow, device, runs)
         print(f"{strategy:<{width}}{f:>10.3f} ± {f_iqr:<6.3f}{s:>13.1f} ± {s_iqr:<6.1f}{s / f:>9.0f}x")
-
-
-def autocast(device):
-    "bf16 autocast on CUDA; a no-op on the CPU, which runs fp32."
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == 'cuda')
