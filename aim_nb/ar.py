@@ -21,7 +21,7 @@ from .patches import patchify, unpatchify
 from .data import denormalize
 from .orders import random_ranks, semantic_center_ranks, token_score, mapet_ranks, prefix_ranks
 from .attention import attend_block, order_layout, mapet_layout
-from .encoder import ViTConfig, ViTEncoder, save_encoder
+from .encoder import ViTConfig, ViTEncoder, save_encoder, layer_norm, mae_init_
 from .targets import pixel_targets, denorm_patches, mse_loss, cosine_loss, token_loss
 
 # %% ../nbs/07_ar_models.ipynb #e5be47a7
@@ -46,9 +46,9 @@ def embed_patches(encoder:ViTEncoder, # the shared timm encoder
 def mlp_head(dim:int,              # input width D
              out_dim:int,          # prediction width, e.g. p*p*C pixels
              mlp_ratio:float=4.,   # hidden width / D
-            ) -> nn.Sequential:
-    "SAIM's prediction head: LayerNorm, then an MLP D -> 4D -> out_dim."
-    return nn.Sequential(nn.LayerNorm(dim), Mlp(dim, int(dim * mlp_ratio), out_dim))
+            ) -> Mlp:
+    "SAIM's prediction head, an MLP D -> 4D -> out_dim; it reads the encoder's final norm (`ARModel.predict`)."
+    return Mlp(dim, int(dim * mlp_ratio), out_dim)
 
 # %% ../nbs/07_ar_models.ipynb #d0a81c00
 class PretrainModel(nn.Module):
@@ -74,10 +74,14 @@ class PretrainModel(nn.Module):
 
 # %% ../nbs/07_ar_models.ipynb #c05f36cd
 class ARModel(PretrainModel):
-    "Base of the autoregressive models: a `PretrainModel` with a switchable attention formulation."
+    "Base of the autoregressive models: a `PretrainModel` with a switchable attention formulation and a head on the encoder's final norm."
     def __init__(self, cfg:ViTConfig=None, attention:str='fast'):
         super().__init__(cfg)
         self.attention = attention                # 'fast' (gathered, fused kernels) or 'dense' (the public formulation)
+
+    def predict(self, tokens:Tensor) -> Tensor:
+        "The model's `head` on `encoder.norm` of `tokens` (B, N, D): one trained final norm, shared with the scores and the export."
+        return self.head(self.encoder.norm(tokens))
 
 # %% ../nbs/07_ar_models.ipynb #d0fba9ba
 def random_order(model:ARModel, imgs:Tensor) -> Tensor:
@@ -130,12 +134,12 @@ class SAIM(ARModel):
             raise ValueError(f"query_depth must divide the encoder depth {cfg.depth}, got {query_depth}")
         if loss not in ('mse', 'cosine'): raise ValueError(f"loss must be 'mse' or 'cosine', got {loss!r}")
         self.every, self.order, self.loss = cfg.depth // query_depth, order, loss
-        rates = [b.drop_path1.drop_prob if hasattr(b.drop_path1, 'drop_prob') else 0. for b in self.encoder.blocks]
+        dpr = [b.drop_path1.drop_prob if hasattr(b.drop_path1, 'drop_prob') else 0. for b in self.encoder.blocks]   # linspace(0, rate, depth)
         self.query_blocks = nn.ModuleList([Block(cfg.embed_dim, cfg.num_heads, cfg.mlp_ratio, qkv_bias=True, init_values=cfg.init_values,
-                                                 drop_path=rates[(i + 1) * self.every - 1]) for i in range(query_depth)])
+                                                 drop_path=dpr[i], norm_layer=layer_norm) for i in range(query_depth)])  # dpr[i], as the public code
         self.target, target_dim = self._target(target, target_dim, norm_pix, blur_sigma)
         self.head = mlp_head(cfg.embed_dim, target_dim)
-        self.query_blocks.apply(init_weights_vit_timm); self.head.apply(init_weights_vit_timm)
+        mae_init_(self.encoder, self.query_blocks, self.head)                          # the public code's initialisation
 
     def forward(self, imgs:Tensor,     # (B, C, H, W) normalised images
                 ranks:Tensor=None,     # (B, L) ranks; default drawn by `order`
@@ -148,7 +152,7 @@ class SAIM(ARModel):
             h = attend_block(block, h, layout.content)
             if (i + 1) % self.every == 0:
                 g = attend_block(self.query_blocks[i // self.every], g, layout.query, kv=layout.query_keys(h))
-        pred = layout.restore(self.head(g))                                            # (B, L, d) raster order
+        pred = layout.restore(self.predict(g))                                         # (B, L, d) raster order
         with torch.no_grad(): target = self.target(imgs)
         loss = (mse_loss if self.loss == 'mse' else cosine_loss)(pred, target)
         return AROutput(loss, pred, target, torch.ones(pred.shape[:2], dtype=torch.bool, device=pred.device))
@@ -168,6 +172,10 @@ class MaPeT(ARModel):
         self.head = nn.Linear(self.cfg.embed_dim, vocab_size)
         trunc_normal_(self.mask_token, std=.02); self.head.apply(init_weights_vit_timm)
 
+    def no_weight_decay(self) -> set:
+        "What AdamW leaves undecayed besides biases and norms: the cls token (and the frozen positions), as MaPeT's timm-ViT code; its mask token decays."
+        return {'encoder.cls_token', 'encoder.pos_embed'}
+
     def forward(self, imgs:Tensor,     # (B, C, H, W) normalised images
                 ranks:Tensor=None,     # (B, L) integer ranks as `mapet_ranks` gives; default drawn at random
                ) -> AROutput:
@@ -179,7 +187,7 @@ class MaPeT(ARModel):
         P = positional.shape[1]
         seq = torch.cat([cls, layout.arrange(x), positional, positional], 1)                   # (B, 1+L+2P, D)
         for block in self.encoder.blocks: seq = attend_block(block, seq, layout.attend, kv=1 + L + P)
-        logits = self.head(self.encoder.norm(seq[:, -P:]))                                     # (B, P, V) queries
+        logits = self.predict(seq[:, -P:])                                                     # (B, P, V) queries
         with torch.no_grad(): tokens = self.tokenizer(imgs)                                    # (B, L)
         loss = token_loss(logits, tokens.gather(1, layout.pred_positions))
         index = rearrange(layout.pred_positions, 'b p -> b p 1').expand(-1, -1, self.vocab_size)
@@ -209,7 +217,7 @@ class PrefixAIM(ARModel):
         layout = order_layout(ranks, self.attention)
         h = torch.cat([cls, layout.arrange(x)], 1)                                  # (B, 1+L, D)
         for block in self.encoder.blocks: h = attend_block(block, h, layout.content)
-        pred = layout.restore(self.head(h[:, :-1]))                                 # step i's output predicts step i+1
+        pred = layout.restore(self.predict(h[:, :-1]))                              # step i's output predicts step i+1
         with torch.no_grad(): target = self.target(imgs)
         in_loss = ranks > ranks.amin(1, keepdim=True)                               # (B, L): not in the prefix
         return AROutput(mse_loss(pred, target, in_loss), pred, target, in_loss)

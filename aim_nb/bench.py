@@ -110,9 +110,10 @@ def _two_stream_flops(model:SAIM) -> tuple:
     cfg, L = model.cfg, model.cfg.num_patches
     D, r = cfg.embed_dim, cfg.mlp_ratio
     trained = (embed_flops(cfg) + cfg.depth * block_flops(1 + L, 1 + L, D, r) + len(model.query_blocks) * block_flops(L, L, D, r)
-               + mlp_head_flops(L, D, model.head[-1].fc2.out_features, r))
-    frozen = vit_flops(cfg) if isinstance(model.order, SemanticOrder) else 0
-    if isinstance(model.target, TeacherFeatures): frozen += teacher_flops(model.target.teacher)
+               + mlp_head_flops(L, D, model.head.fc2.out_features, r))
+    own_scores = isinstance(model.order, SemanticOrder) and not isinstance(model.order.scorer, TeacherFeatures)
+    frozen = vit_flops(cfg) if own_scores else 0                  # the model's (or its EMA's) scoring pass
+    if isinstance(model.target, TeacherFeatures): frozen += teacher_flops(model.target.teacher)   # once, for target and order
     return trained, frozen
 
 def _mapet_flops(model:MaPeT) -> tuple:
@@ -127,7 +128,7 @@ def _prefix_flops(model:PrefixAIM) -> tuple:
     cfg, L = model.cfg, model.cfg.num_patches
     D = cfg.embed_dim
     return (embed_flops(cfg) + cfg.depth * block_flops(1 + L, 1 + L, D, cfg.mlp_ratio)
-            + mlp_head_flops(L, D, model.head[-1].fc2.out_features, cfg.mlp_ratio)), 0
+            + mlp_head_flops(L, D, model.head.fc2.out_features, cfg.mlp_ratio)), 0
 
 def _masked_flops(model:MAE) -> tuple:
     cfg, L, dec = model.cfg, model.cfg.num_patches, model.decoder

@@ -217,11 +217,11 @@ def block_depth(name:str, depth:int) -> int:
     return depth + 1
 
 def llrd_groups(model:nn.Module) -> list:
-    "fastai splitter: [decayed, not decayed] parameters at each depth 0 .. depth + 1, in that order."
-    depth = len(model.blocks)
+    "fastai splitter: [decayed, not decayed] parameters at each depth 0 .. depth + 1, in that order; timm's `no_weight_decay()` names (cls token, positions) not decayed, as MAE's fine-tuning."
+    depth, exempt = len(model.blocks), model.no_weight_decay()
     groups = [[] for _ in range(2 * (depth + 2))]
     for name, p in model.named_parameters():
-        if p.requires_grad: groups[2 * block_depth(name, depth) + (not decays(name, p))].append(p)
+        if p.requires_grad: groups[2 * block_depth(name, depth) + (not decays(name, p, exempt))].append(p)
     return groups
 
 def llrd_scales(depth:int, layer_decay:float) -> np.ndarray:

@@ -24,9 +24,11 @@ class KeepSet(NamedTuple):
 
 # %% ../nbs/03_masks.ipynb #665c07d7
 def num_keep(L:int, mask_ratio:float=0.75) -> int:
-    "How many of `L` patches stay visible: `int(L · (1 − mask_ratio))` as MAE, robust to rounding error."
+    "How many of `L` patches stay visible: MAE's `int(L · (1 − mask_ratio))`, at least one."
     if not 0 <= mask_ratio < 1: raise ValueError(f"mask_ratio must be in [0, 1), got {mask_ratio}")
-    return int(L * (1 - mask_ratio) + 1e-6)
+    K = int(L * (1 - mask_ratio))
+    if K < 1: raise ValueError(f"mask_ratio {mask_ratio} keeps no patch of {L}: MAE keeps int(L · (1 − mask_ratio)); choose a smaller ratio")
+    return K
 
 # %% ../nbs/03_masks.ipynb #9617a85f
 def keep_from_keys(keys:torch.Tensor, # sort keys (B, L): the K smallest are kept
@@ -212,12 +214,12 @@ def semmae_counts(parts:torch.Tensor,  # part labels (B, L) long in [0, k)
     "SemMAE's per-part budgets n_k = round(λ·n1_k + (1 − λ)·n2_k): intra-part blended with whole-part masking."
     B, L = parts.shape
     a = part_sizes(parts, k).double()                         # (B, k) part sizes; float64 as Python's floats
-    M = L - num_keep(L, mask_ratio)                           # patches to hide, L·r when that is whole
+    M = L * mask_ratio                                        # L·r, as the public code
     n1 = torch.round(a * mask_ratio)                          # (B, k) intra-part: r of every part
     if part_order is None: part_order = torch.rand(B, k, device=parts.device, generator=generator).argsort(1)
     a_ordered = a.gather(1, part_order)                       # (B, k) sizes in hiding order
     before = a_ordered.cumsum(1) - a_ordered                  # (B, k) patches of the parts hidden earlier
-    n2 = torch.zeros_like(a).scatter(1, part_order, torch.minimum(a_ordered, (M - before).clamp_min(0)))
+    n2 = torch.zeros_like(a).scatter(1, part_order, torch.minimum(a_ordered, (M - before).trunc().clamp_min(0)))  # .to(long) truncates
     lam = torch.as_tensor(lam, dtype=torch.float64, device=parts.device).reshape(-1, 1)  # (1 or B, 1)
     return torch.round(lam * n1 + (1 - lam) * n2).long()
 

@@ -15,14 +15,13 @@ from torch import Tensor
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from einops import rearrange, repeat
-from timm.layers import trunc_normal_
-from timm.models.vision_transformer import Block, init_weights_vit_timm
+from timm.models.vision_transformer import Block
 from fastai.callback.core import Callback
 from .patches import patchify, unpatchify, take_tokens, inverse_permutation, sincos_pos_embed
 from .data import denormalize
-from .masks import KeepSet, random_keep, masked_from_keep, milan_keep, kmeans_parts, semmae_lambda, semmae_counts, semmae_keep
+from .masks import KeepSet, num_keep, random_keep, masked_from_keep, milan_keep, kmeans_parts, semmae_lambda, semmae_counts, semmae_keep
 from .attention import project_qkv, block_residuals, attend_block, dense_attention
-from .encoder import ViTConfig
+from .encoder import ViTConfig, layer_norm, mae_init_
 from .targets import denorm_patches, mse_loss, cosine_loss
 from .ar import PretrainModel, embed_patches
 
@@ -82,9 +81,9 @@ class MAEDecoder(nn.Module):
         self.embed = nn.Linear(in_dim, dim)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.register_buffer('pos_embed', sincos_pos_embed(dim, grid, cls_token=True)[None], persistent=False)  # (1, 1+L, dim)
-        self.blocks = nn.ModuleList([Block(dim, num_heads, mlp_ratio, qkv_bias=True) for _ in range(depth)])
-        self.norm, self.head = nn.LayerNorm(dim), nn.Linear(dim, out_dim)
-        self.apply(init_weights_vit_timm); trunc_normal_(self.mask_token, std=.02)
+        self.blocks = nn.ModuleList([Block(dim, num_heads, mlp_ratio, qkv_bias=True, norm_layer=layer_norm) for _ in range(depth)])
+        self.norm, self.head = layer_norm(dim), nn.Linear(dim, out_dim)
+        mae_init_(self)
 
     def tokens(self, latent:Tensor, # (B, 1+K, D) encoder output: cls, kept patches
                keep:KeepSet,        # the keep-set
@@ -125,9 +124,11 @@ class MAE(PretrainModel):
         super().__init__(cfg)
         self.attention = attention
         if not 0 < mask_ratio < 1: raise ValueError(f"mask_ratio must be in (0, 1), got {mask_ratio}")
+        num_keep(self.cfg.num_patches, mask_ratio)                          # refuses a ratio that keeps no patch
         self.mask_ratio = mask_ratio
         self.target, target_dim = self._target(target, target_dim, norm_pix, blur_sigma)
         self.decoder = self._decoder(target_dim, decoder_dim, decoder_depth, decoder_heads)
+        mae_init_(self.encoder)                                              # the public code's initialisation (the decoder's is its own)
 
     def _decoder(self, out_dim, dim, depth, heads) -> nn.Module:
         return MAEDecoder(self.cfg.grid, self.cfg.embed_dim, out_dim, dim, depth, heads)

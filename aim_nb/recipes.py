@@ -20,7 +20,7 @@ from torch import Tensor
 from fastai.data.transforms import Normalize
 from .encoder import ViTConfig
 from .orders import semantic_center_ranks, similarity_ranks, semantic_ring_ranks
-from .targets import Teacher, TimmTeacher, ClipTeacher, EfficientNetTeacher, EMATeacher, KMeansTokenizer
+from .targets import Teacher, TeacherOutput, TimmTeacher, ClipTeacher, EfficientNetTeacher, EMATeacher, KMeansTokenizer
 from .ar import SAIM, MaPeT, PrefixAIM, SemanticOrder
 from .mim import MAE, MILAN, SemMAE, SemMAESchedule
 from .learner import pretrain_learner
@@ -51,11 +51,32 @@ def make_teacher(spec,            # a `Teacher`, or a spec string (see `TEACHER_
 
 # %% ../nbs/11_recipes.ipynb #ca82182f
 class TeacherFeatures(nn.Module):
-    "A target: a teacher's patch features on the student's grid, (B, L, D)."
+    "A teacher on the student's grid: patch features (B, L, D) as a target, all tokens (B, 1+L, D) as a SemAIM scorer."
     def __init__(self, teacher:Teacher, grid):
         super().__init__()
         self.teacher, self.grid, self.dim = teacher, grid, teacher.dim
-    def forward(self, imgs:Tensor) -> Tensor: return self.teacher(imgs, self.grid).patches
+        self._serving, self._memo = False, None     # inside a served forward: (imgs, TeacherOutput) of its images
+
+    def _open(self, *_):
+        self._serving, self._memo = True, None
+    def _close(self, *_):
+        self._serving, self._memo = False, None
+
+    def serve(self, model:nn.Module) -> nn.Module:
+        "Share one teacher run among the parts of every forward of `model` (its order and its target)."
+        model.register_forward_pre_hook(self._open)
+        model.register_forward_hook(self._close)
+        return model
+
+    def output(self, imgs:Tensor) -> TeacherOutput:
+        "The teacher on `imgs`: computed once per served forward, at every call otherwise."
+        if self._memo is not None and self._memo[0] is imgs: return self._memo[1]
+        out = self.teacher(imgs, self.grid)
+        if self._serving: self._memo = (imgs, out)
+        return out
+
+    def forward(self, imgs:Tensor) -> Tensor: return self.output(imgs).patches                # (B, L, D)
+    def forward_features(self, imgs:Tensor) -> Tensor: return self.output(imgs).tokens        # (B, 1+L, D)
 
 # %% ../nbs/11_recipes.ipynb #cd1ed04e
 SEMANTIC_RANKS = dict(center=semantic_center_ranks, similarity=similarity_ranks, rings=semantic_ring_ranks)
@@ -80,9 +101,10 @@ def semaim_ema(cfg, query_depth:int=None, blur_sigma:float=None, ranks:str='cent
     return model
 
 def semaim_feat(cfg, teacher, query_depth:int=None, ranks:str='center', reference:str='cls'):
-    "SemAIM*: semantic order, predicting a teacher's patch features (2 − 2cos)."
+    "SemAIM*: the order spreads out from the patch the teacher finds most semantic; the target is its patch features (2 − 2cos)."
     target = TeacherFeatures(teacher, cfg.grid)
-    return SAIM(cfg, query_depth, order=_semantic_order(ranks, reference), target=target, target_dim=target.dim, loss='cosine')
+    model = SAIM(cfg, query_depth, order=_semantic_order(ranks, reference, target), target=target, target_dim=target.dim, loss='cosine')
+    return target.serve(model)
 
 class FirstBatches:
     "The first `n` batches of a DataLoader, sized (for progress bars)."
