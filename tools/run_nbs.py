@@ -1,7 +1,7 @@
 """Execute notebooks in place and store their outputs: the pictures and tables are part of the docs.
 
 Cells that `nbdev_test` skips by default (the `tst_flags` of settings.ini: `#| slow`, `#| cuda`) and
-`#| eval: false` cells are not run, so this works on a CPU-only machine. Run `nbdev_clean` afterwards.
+`#| eval: false` cells are not run, so this works on a CPU-only machine; they keep the outputs they had. Run `nbdev_clean` afterwards.
 
     python tools/run_nbs.py                      # every notebook in nbs/
     python tools/run_nbs.py nbs/02_orders.ipynb  # some of them
@@ -29,13 +29,12 @@ def drop_empty_displays(nb):
             c.outputs = [o for o in c.outputs if not (set(o.get('data', {})) >= {'text/html'} and not ''.join(o['data']['text/html']).strip())]
 
 def run(path:Path, flags:set):
-    "Execute the notebook at `path` in its own folder, leaving the skipped cells without outputs."
+    "Execute the notebook at `path` in its own folder; the skipped cells keep the outputs they had (e.g. a stored long run)."
     nb = nbformat.read(path, as_version=4)
     skipped = [c for c in nb.cells if _is_skipped(c, flags)]
     for c in skipped: c.metadata.setdefault('tags', []).append('skip-execution')
     NotebookClient(nb, timeout=600, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
     for c in skipped:
-        c.outputs = []
         c.metadata['tags'].remove('skip-execution')
         if not c.metadata['tags']: del c.metadata['tags']
     drop_empty_displays(nb)
