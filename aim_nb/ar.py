@@ -15,13 +15,13 @@ import torch.nn as nn
 from torch import Tensor
 import matplotlib.pyplot as plt
 from einops import rearrange
-from timm.layers import Mlp, trunc_normal_
+from timm.layers import LayerNorm, Mlp, trunc_normal_
 from timm.models.vision_transformer import Block, init_weights_vit_timm
 from .patches import patchify, unpatchify
 from .data import denormalize
 from .orders import random_ranks, semantic_center_ranks, token_score, mapet_ranks, prefix_ranks
 from .attention import attend_block, order_layout, mapet_layout
-from .encoder import ViTConfig, ViTEncoder, save_encoder, layer_norm, mae_init_
+from .encoder import ViTConfig, ViTEncoder, save_encoder, mae_init_
 from .targets import pixel_targets, denorm_patches, mse_loss, cosine_loss, token_loss
 
 # %% ../nbs/07_ar_models.ipynb #e5be47a7
@@ -136,7 +136,7 @@ class SAIM(ARModel):
         self.every, self.order, self.loss = cfg.depth // query_depth, order, loss
         dpr = [b.drop_path1.drop_prob if hasattr(b.drop_path1, 'drop_prob') else 0. for b in self.encoder.blocks]   # linspace(0, rate, depth)
         self.query_blocks = nn.ModuleList([Block(cfg.embed_dim, cfg.num_heads, cfg.mlp_ratio, qkv_bias=True, init_values=cfg.init_values,
-                                                 drop_path=dpr[i], norm_layer=layer_norm) for i in range(query_depth)])  # dpr[i], as the public code
+                                                 drop_path=dpr[i], norm_layer=LayerNorm) for i in range(query_depth)])  # dpr[i], as the public code
         self.target, target_dim = self._target(target, target_dim, norm_pix, blur_sigma)
         self.head = mlp_head(cfg.embed_dim, target_dim)
         mae_init_(self.encoder, self.query_blocks, self.head)                          # the public code's initialisation

@@ -28,7 +28,8 @@ from .encoder import ViTConfig
 from .masks import num_keep, milan_keep
 from .orders import mapet_ranks, prefix_ranks
 from .attention import saved_tensors
-from .targets import TimmTeacher, KMeansTokenizer
+from .teachers import TimmTeacher
+from .tokenizer import KMeansTokenizer
 from .ar import SAIM, MaPeT, PrefixAIM, SemanticOrder
 from .mim import MAE, MILAN, PromptingDecoder
 from .recipes import RECIPES, PRESET_OPTIONS, TeacherFeatures, build_recipe

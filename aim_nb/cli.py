@@ -23,7 +23,8 @@ from fastai.torch_core import set_seed, rank_distrib, num_distrib
 from .data import embedded_dls, fashion_mnist_dls, folder_dls
 from .encoder import ViTConfig, TIMM_ARCH, load_encoder
 from .evaluate import pretraining_gain
-from .recipes import RECIPES, recipe_config, recipe_learner, data_stats
+from .data import data_stats
+from .recipes import RECIPES, recipe_config, recipe_learner
 from .learner import pretrain, plot_training, show_outputs, resolve_precision
 
 # %% ../nbs/12_cli.ipynb #ec64e8b2
@@ -107,7 +108,7 @@ def prepare_out(out:Path, resume:bool, overwrite:bool,
 def timm_line(path, cfg:ViTConfig) -> str:
     "One line of Python that loads the encoder at `path` into stock timm."
     shape = ', '.join(f'{k}={v!r}' for k, v in cfg.timm_kwargs().items() if k not in ('class_token', 'global_pool'))
-    return f"import timm; model = timm.create_model('{TIMM_ARCH}', pretrained=True, pretrained_cfg_overlay=dict(file={str(path)!r}), {shape})"
+    return f"import timm; model = timm.create_model('{TIMM_ARCH}', pretrained=True, pretrained_cfg_overlay=dict(file={str(path)!r}, input_size={cfg.input_size!r}), {shape})"
 
 # %% ../nbs/12_cli.ipynb #04fe9c29
 OUTPUTS = dict(checkpoint='checkpoint.pth', encoder='encoder.safetensors', config='config.json', metrics='metrics.csv',
@@ -133,7 +134,7 @@ def _summary(paths:dict, cfg:ViTConfig, learn, elapsed:float) -> str:
     v0, v1 = learn.recorder.values[0][1], learn.recorder.values[-1][1]
     lines = [f"trained {len(learn.recorder.values)} epochs in {elapsed / 60:.1f} min; validation loss {v0:.4f} after the first epoch, {v1:.4f} after the last"]
     lines += [f"  {str(p):48s} {k}" for k, p in paths.items()]
-    lines += ["load the encoder into stock timm:", f'  python -c "{timm_line(paths["encoder"].resolve(), cfg)}"']
+    lines += ["load the encoder into stock timm:", f'  python -c "{timm_line(paths["encoder"], cfg)}"']
     return '\n'.join(lines)
 
 def gain_line(encoder_file, data:str, cfg:ViTConfig) -> str:

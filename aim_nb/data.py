@@ -6,8 +6,8 @@
 __all__ = ['FASHION_MNIST_DIR', 'FASHION_MNIST_FILES', 'FASHION_MNIST_CLASSES', 'FASHION_MNIST_STATS', 'EMBEDDED_FILE',
            'IMAGENET_STATS', 'read_idx', 'write_idx', 'fashion_mnist_arrays', 'stratified_subset',
            'write_embedded_subset', 'embedded_arrays', 'BatchRandomResizedCrop', 'GrayToRGB', 'batch_tfms',
-           'arrays_dls', 'embedded_dls', 'fashion_mnist_dls', 'readable_images', 'folder_dls', 'denormalize',
-           'example_photo']
+           'arrays_dls', 'embedded_dls', 'fashion_mnist_dls', 'readable_images', 'data_stats', 'folder_dls',
+           'denormalize', 'example_photo']
 
 # %% ../nbs/01_data.ipynb #4c99b81f
 import gzip, warnings
@@ -191,13 +191,20 @@ def fashion_mnist_dls(path=FASHION_MNIST_DIR, **kwargs) -> DataLoaders:
 IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
 
 # %% ../nbs/01_data.ipynb #6a691ef4
-def readable_images(fns:list) -> list:
-    "The files of `fns` that open as images; the others are named in a warning."
+def readable_images(fns:list, root=None) -> list:
+    "The files of `fns` that open as images; the others are named (relative to `root`, where given) in a warning."
     bad = set(verify_images(fns)) if fns else set()
     if bad:
-        names = ', '.join(sorted(str(f) for f in bad)[:20]) + (' ...' if len(bad) > 20 else '')
-        warnings.warn(f"skipping {len(bad)} unreadable image file(s): {names}")
+        names = sorted(str(Path(f).relative_to(root) if root else f) for f in bad)
+        warnings.warn(f"skipping {len(bad)} unreadable image file(s): {', '.join(names[:20])}" + (' ...' if len(bad) > 20 else ''))
     return [f for f in fns if f not in bad]
+
+# %% ../nbs/01_data.ipynb #d5e6f7a8
+def data_stats(dls) -> tuple:
+    "(mean, std) lists of the fastai `Normalize` among `dls`'s batch transforms."
+    norm = next((t for t in dls.train.after_batch.fs if isinstance(t, Normalize)), None) if dls is not None else None
+    if norm is None: raise ValueError("this needs the data's normalisation: pass DataLoaders with a fastai Normalize batch transform")
+    return norm.mean.flatten().tolist(), norm.std.flatten().tolist()
 
 # %% ../nbs/01_data.ipynb #c8487a36
 def _folder_split(path:Path, fns:list, valid_pct:float, seed:int) -> tuple:
@@ -224,7 +231,7 @@ def folder_dls(path,                     # folder of images (any depth)
     path = Path(path)
     if not path.is_dir(): raise FileNotFoundError(f"image folder {path} does not exist")
     _channels_check(channels)
-    fns = readable_images(list(get_image_files(path)))
+    fns = readable_images(list(get_image_files(path)), root=path)
     if not fns: raise ValueError(f"no readable images (.jpg, .png, ...) found below {path}")
     (train, valid), split_dirs = _folder_split(path, fns, valid_pct, seed)
     labels = {parent_label(f) for f in fns}

@@ -18,7 +18,7 @@ from fastai.interpret import ClassificationInterpretation
 from fastai.callback.progress import CSVLogger
 from fastai.torch_core import set_seed, rank_distrib
 from .encoder import load_encoder, encoder_config, TIMM_ARCH
-from .recipes import data_stats
+from .data import data_stats
 from .learner import pretrain, plot_training
 from .evaluate import (extract_features, score_features, random_encoder, show_neighbours, show_attention,
                              finetune_model, finetune_learner)
@@ -114,7 +114,7 @@ def model_line(path, num_classes:int, cfg, pool:str) -> str:
     "One line of Python that loads the fine-tuned classifier at `path` into stock timm."
     shape = ', '.join(f'{k}={v!r}' for k, v in cfg.timm_kwargs().items() if k not in ('class_token', 'global_pool', 'num_classes'))
     head = f"num_classes={num_classes}, global_pool={'avg' if pool == 'mean' else 'token'!r}, fc_norm=False"
-    overlay = f"dict(file={str(path)!r}, num_classes={num_classes})"     # else timm drops a head whose size differs from the arch's 1,000
+    overlay = f"dict(file={str(path)!r}, input_size={cfg.input_size!r}, num_classes={num_classes})"   # else timm drops a head whose size differs from the arch's 1,000
     return f"import timm; model = timm.create_model('{TIMM_ARCH}', pretrained=True, pretrained_cfg_overlay={overlay}, {shape}, {head})"
 
 def _finetune_results(learn, out:Path) -> dict:
@@ -147,7 +147,7 @@ def run_finetuning(args:dict, out:Path, resume:bool) -> dict:
     top1 = float(learn.validate()[1])
     print(f"fine-tuned {s['epochs']} epochs in {(time.time() - start) / 60:.1f} min; validation top-1 {top1:.1%}")
     print('\n'.join(f"  {str(p):48s} {k}" for k, p in paths.items()))
-    print("load the classifier into stock timm:", f'  python -c "{model_line(paths["model"].resolve(), len(dls.vocab), cfg, args["pool"])}"', sep='\n')
+    print("load the classifier into stock timm:", f'  python -c "{model_line(paths["model"], len(dls.vocab), cfg, args["pool"])}"', sep='\n')
     return dict(paths, top1=top1)
 
 # %% ../nbs/13_eval_cli.ipynb #97fb5618

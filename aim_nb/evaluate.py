@@ -32,7 +32,7 @@ from torchvision.transforms import v2
 from .data import denormalize
 from .encoder import ViTEncoder, timm_vit
 from .learner import adamw, decays, scaled_lr, set_precision, StopOnNaN
-from .recipes import data_stats
+from .data import data_stats
 
 # %% ../nbs/10_evaluate.ipynb #bbcacf20
 POOLS = ('cls', 'mean')

@@ -32,7 +32,8 @@ from fastai.callback.progress import CSVLogger
 from fastai.callback.fp16 import MixedPrecision, AMPMode
 from fastai.distributed import DistributedDL
 from .data import denormalize
-from .targets import Teacher, EMATeacher, pixel_targets
+from .targets import pixel_targets
+from .teachers import Teacher, EMATeacher
 from .ar import show_predictions
 from .mim import MIMOutput, show_reconstructions
 

@@ -15,13 +15,14 @@ from torch import Tensor
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from einops import rearrange, repeat
+from timm.layers import LayerNorm
 from timm.models.vision_transformer import Block
 from fastai.callback.core import Callback
 from .patches import patchify, unpatchify, take_tokens, inverse_permutation, sincos_pos_embed
 from .data import denormalize
 from .masks import KeepSet, num_keep, random_keep, masked_from_keep, milan_keep, kmeans_parts, semmae_lambda, semmae_counts, semmae_keep
 from .attention import project_qkv, block_residuals, attend_block, dense_attention
-from .encoder import ViTConfig, layer_norm, mae_init_
+from .encoder import ViTConfig, mae_init_
 from .targets import denorm_patches, mse_loss, cosine_loss
 from .ar import PretrainModel, embed_patches
 
@@ -81,8 +82,8 @@ class MAEDecoder(nn.Module):
         self.embed = nn.Linear(in_dim, dim)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.register_buffer('pos_embed', sincos_pos_embed(dim, grid, cls_token=True)[None], persistent=False)  # (1, 1+L, dim)
-        self.blocks = nn.ModuleList([Block(dim, num_heads, mlp_ratio, qkv_bias=True, norm_layer=layer_norm) for _ in range(depth)])
-        self.norm, self.head = layer_norm(dim), nn.Linear(dim, out_dim)
+        self.blocks = nn.ModuleList([Block(dim, num_heads, mlp_ratio, qkv_bias=True, norm_layer=LayerNorm) for _ in range(depth)])
+        self.norm, self.head = LayerNorm(dim), nn.Linear(dim, out_dim)
         mae_init_(self)
 
     def tokens(self, latent:Tensor, # (B, 1+K, D) encoder output: cls, kept patches

@@ -6,7 +6,7 @@
 __all__ = ['TEACHER_SPECS', 'SEMANTIC_RANKS', 'SAIM_OPT', 'MAE_OPT', 'RECIPES', 'PRESET_OPTIONS', 'PRESET_TRAINING',
            'TRAINING_OPTIONS', 'make_teacher', 'TeacherFeatures', 'saim', 'semaim', 'semaim_ema', 'semaim_feat',
            'FirstBatches', 'mapet', 'milan', 'semmae', 'mae', 'aim', 'Recipe', 'recipe_options', 'recipe_config',
-           'Built', 'data_stats', 'build_recipe', 'recipe_learner']
+           'Built', 'build_recipe', 'recipe_learner']
 
 # %% ../nbs/11_recipes.ipynb #6291ca9c
 import inspect
@@ -17,10 +17,11 @@ from dataclasses import dataclass, field, fields, asdict
 from typing import Callable
 import torch.nn as nn
 from torch import Tensor
-from fastai.data.transforms import Normalize
+from .data import data_stats
 from .encoder import ViTConfig
 from .orders import semantic_center_ranks, similarity_ranks, semantic_ring_ranks
-from .targets import Teacher, TeacherOutput, TimmTeacher, ClipTeacher, EfficientNetTeacher, EMATeacher, KMeansTokenizer
+from .teachers import Teacher, TeacherOutput, TimmTeacher, ClipTeacher, EfficientNetTeacher, EMATeacher
+from .tokenizer import KMeansTokenizer
 from .ar import SAIM, MaPeT, PrefixAIM, SemanticOrder
 from .mim import MAE, MILAN, SemMAE, SemMAESchedule
 from .learner import pretrain_learner
@@ -228,12 +229,6 @@ class Built:
     cbs: list
     train: dict          # base_lr, lr, wd, warmup, epochs, clip, betas
     config: dict         # recipe, preset, teacher, options: JSON, `build_recipe(**config)` again
-
-def data_stats(dls) -> tuple:
-    "(mean, std) lists of the fastai `Normalize` among `dls`'s batch transforms."
-    norm = next((t for t in dls.train.after_batch.fs if isinstance(t, Normalize)), None) if dls is not None else None
-    if norm is None: raise ValueError("a teacher recipe needs the data's normalisation: pass dls (with a fastai Normalize batch transform)")
-    return norm.mean.flatten().tolist(), norm.std.flatten().tolist()
 
 def build_recipe(recipe:str='saim',   # a name in RECIPES
                  dls=None,            # the training data (teacher recipes read its normalisation; MaPeT fits its tokenizer on it)

@@ -24,7 +24,7 @@ import argparse, tempfile, time
 import torch
 from timing import devices, add_devices_arg, timed
 from aim_nb.bench import autocast
-from aim_nb.targets import EfficientNetTeacher, ClipTeacher, TimmTeacher, FeatureCache, cache_teacher
+from aim_nb.teachers import EfficientNetTeacher, ClipTeacher, TimmTeacher, FeatureCache, cache_teacher
 
 GRID, SIZE = 14, 224
 TEACHERS = dict(effnet=('EfficientNet-Lite0 (ImageNet)', lambda: EfficientNetTeacher()),
