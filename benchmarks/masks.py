@@ -7,13 +7,15 @@ For B images of L = 196 patches (ViT-B/16 at 224 px), times each strategy of `ai
 k-means part discovery on D = 768 features, separately) against a reference that loops over the
 images in Python, the way mask generators inside a Dataset do. The loops below are the *slow
 reference*: straightforward, one image at a time, same distribution. Times are the median of
-`--runs` runs after warm-up, with the spread given as the interquartile range; on CUDA the device
-is synchronised before every clock read. Runs on the CPU, and on CUDA when there is one.
+`--runs` runs (torch.utils.benchmark) after warm-up, with the spread given as the interquartile
+range; on CUDA the device is synchronised before every clock read. Runs on the CPU, and on CUDA when
+there is one.
 """
 import argparse
 import torch
 from timing import devices, print_speedups
-from aim_nb.masks import num_keep, random_keep, milan_keep, semmae_masking, semmae_lambda, kmeans_parts
+from aim_nb.masks import num_keep, random_keep, milan_keep, semmae_masking, semmae_lambda
+from aim_nb.kmeans import kmeans_parts
 
 L, K_PARTS, D, MASK_RATIO, EPOCH, EPOCHS = 196, 7, 768, 0.75, 10, 100
 

@@ -7,9 +7,9 @@ For B images on a 14 x 14 grid (L = 196, ViT-B/16 at 224 px), times every orderi
 two-stream visibility, against a reference that builds one image at a time in Python, the way
 order generators inside a Dataset or a model's Python helpers do. The loops below are the *slow
 reference*: straightforward, one image at a time, with per-patch Python for the grid geometry,
-and the same distribution of orders. Times are the median of `--runs` runs after warm-up, with
-the spread given as the interquartile range; on CUDA the device is synchronised before every
-clock read. Runs on the CPU, and on CUDA when there is one.
+and the same distribution of orders. Times are the median of `--runs` runs (torch.utils.benchmark)
+after warm-up, with the spread given as the interquartile range; on CUDA the device is synchronised
+before every clock read. Runs on the CPU, and on CUDA when there is one.
 """
 import argparse, math
 import torch

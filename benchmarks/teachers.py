@@ -16,9 +16,9 @@ grid 14x14) goes through three paths:
 
 The cache is built by `cache_teacher` over 2B images (not timed) and loaded once; its load time from
 the file (just written, so in the OS page cache) is given per image, with its size per image
-(float16 tokens + float32 attention). Times are the median ± IQR of `--runs` timed batches after
-warm-up, CUDA synchronised before every clock read; throughput is images per second. Defaults: batch
-64 and 10 runs on CUDA, batch 8 and 3 runs on the CPU.
+(float16 tokens + float32 attention). Times are the median ± IQR of `--runs` batches timed by
+torch.utils.benchmark after warm-up, CUDA synchronised before every clock read; throughput is images
+per second. Defaults: batch 64 and 10 runs on CUDA, batch 8 and 3 runs on the CPU.
 """
 import argparse, tempfile, time
 import torch
@@ -65,11 +65,11 @@ def bench(key:str, device, batch:int, runs:int, folder) -> list:
     torch.manual_seed(0)
     teacher = make().to(device)
     imgs = torch.randn(batch, 3, SIZE, SIZE, device=device)
-    fly = timed(on_the_fly(teacher, imgs), device, runs, warmup=2 if device.type == 'cuda' else 1)
+    fly = timed(on_the_fly(teacher, imgs), runs, warmup=2 if device.type == 'cuda' else 1)
     cache, load_ms, kib = build_cache(teacher, batch, device, folder)
-    ram = timed(from_cache(cache, batch, device), device, runs)
+    ram = timed(from_cache(cache, batch, device), runs)
     cells = [name, str(batch), *rate(*fly, batch), *rate(*ram, batch)]
-    if device.type == 'cuda': cells += rate(*timed(from_cache(cache.to(device), batch, device), device, runs), batch)
+    if device.type == 'cuda': cells += rate(*timed(from_cache(cache.to(device), batch, device), runs), batch)
     return cells + [f"{fly[0] / ram[0]:,.0f}x", f"{kib:,.0f}", f"{load_ms * 1e3:,.0f}"]
 
 

@@ -3,8 +3,8 @@
 Cells that `nbdev_test` skips by default (the `tst_flags` of settings.ini: `#| slow`, `#| cuda`) and
 `#| eval: false` cells are not run, so this works on a CPU-only machine; they keep the outputs they had. Run `nbdev_clean` afterwards.
 
-    python tools/run_nbs.py                      # every notebook in nbs/
-    python tools/run_nbs.py nbs/02_orders.ipynb  # some of them
+    python tools/run_nbs.py                      # every notebook under nbs/, subfolders too, in path order
+    python tools/run_nbs.py nbs/30_orders.ipynb  # some of them
 """
 import configparser, sys
 from pathlib import Path
@@ -12,6 +12,11 @@ import nbformat
 from nbclient import NotebookClient
 
 root = Path(__file__).resolve().parents[1]
+
+def notebooks() -> list:
+    "Every notebook of the book, in path order (nbs/**/*.ipynb, without checkpoints and processed pages)."
+    nbs = root / 'nbs'
+    return sorted(p for p in nbs.rglob('*.ipynb') if not {'.ipynb_checkpoints', '_proc'} & set(p.relative_to(nbs).parts))
 
 def _skip_flags() -> set:
     cfg = configparser.ConfigParser(); cfg.read(root / 'settings.ini')
@@ -42,5 +47,5 @@ def run(path:Path, flags:set):
     print(f"executed {path.name}; skipped {len(skipped)} cell(s) flagged {' '.join(sorted(flags))}")
 
 if __name__ == '__main__':
-    paths = [Path(p).resolve() for p in sys.argv[1:]] or sorted((root / 'nbs').glob('*.ipynb'))
+    paths = [Path(p).resolve() for p in sys.argv[1:]] or notebooks()
     for p in paths: run(p, _skip_flags())
