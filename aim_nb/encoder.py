@@ -26,7 +26,7 @@ class OptionError(ValueError):
     "A config value of the wrong type or out of range, in one line that names the field as `--opts` spells it."
     def __init__(self, name:str, value, why:str):
         super().__init__(f"{name}={value!r}: {why}")
-        self.name = name
+        self.name, self.why = name, why
 
 def _accepts(hint, value) -> bool:
     "Whether `value` is of the annotated type `hint` (ints are numbers, bools are not)."

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import ClassVar, Literal
 import torch.nn as nn
 from .data import data_stats
-from .encoder import ViTConfig, check_fields, require
+from .encoder import ViTConfig, OptionError, check_fields, require
 from .orders import SemanticOrder, MaPeTOrder
-from .masks import RandomKeep, AttentionKeep, PartKeep
+from .masks import RandomKeep, AttentionKeep, PartKeep, num_keep
 from .targets import PixelTarget, FeatureTarget, TokenTarget
 from .teachers import Teacher, TimmTeacher, ClipTeacher, EfficientNetTeacher, EMATeacher
 from .tokenizer import KMeansTokenizer
@@ -158,10 +158,10 @@ class MaskedOptions(MethodOptions):
     def check(self, cfg):
         super().check(cfg)
         require(0 < self.mask_ratio < 1, 'mask_ratio', self.mask_ratio, "must be in (0, 1)")
-        require(int(cfg.num_patches * (1 - self.mask_ratio)) >= 1, 'mask_ratio', self.mask_ratio, f"keeps no patch of {cfg.num_patches}")
-        for name in ('decoder_dim', 'decoder_depth', 'decoder_heads'): require(getattr(self, name) >= 1, name, getattr(self, name), "must be at least 1")
-        require(self.decoder_dim % self.decoder_heads == 0, 'decoder_heads', self.decoder_heads, f"must divide decoder_dim={self.decoder_dim}")
-        require(self.decoder_dim % 4 == 0, 'decoder_dim', self.decoder_dim, "must be a multiple of 4 (the 2-D sin-cos positions)")
+        try: num_keep(cfg.num_patches, self.mask_ratio)
+        except ValueError: raise OptionError('mask_ratio', self.mask_ratio, f"keeps no patch of {cfg.num_patches}") from None
+        try: self.decoder()                                      # the decoder's own checks, named as the options that set them
+        except OptionError as e: raise OptionError(f'decoder_{e.name}', getattr(self, f'decoder_{e.name}'), e.why) from None
     def decoder(self, prompting:bool=False) -> DecoderConfig:
         return DecoderConfig(dim=self.decoder_dim, depth=self.decoder_depth, heads=self.decoder_heads, prompting=prompting)
 

@@ -107,6 +107,7 @@ class Target(nn.Module):
     with_cls = False                          # True: the target has a cls token in front, (B, 1+L, d), and the loss covers every token
     def forward(self, ctx) -> Tensor: raise NotImplementedError
     def width(self, cfg) -> int: raise NotImplementedError
+    def loss(self, pred:Tensor, target:Tensor, subset:Tensor=None) -> Tensor: raise NotImplementedError   # scalar; subset (B, L) bool or None
 
 class PixelTarget(Target):
     "Per-patch pixels (`pixel_targets`), normalised per patch and optionally blurred; MSE."
