@@ -6,7 +6,7 @@
 __all__ = ['BENCH_PRESETS', 'MIB', 'PEAK_TFLOPS', 'PATHS', 'TABLE_HEADER', 'stand_in_teacher', 'stand_in_options', 'bench_model',
            'bench_images', 'autocast', 'counted_flops', 'attention_maps', 'activation_memory', 'measured',
            'rate_spread', 'train_step', 'draw', 'device_peak', 'default_batch', 'peak_mib', 'measure_path',
-           'bench_recipe', 'results_table', 'show_results', 'machine', 'table_title', 'run_bench', 'aim_bench']
+           'bench_recipe', 'results_table', 'show_results', 'machine', 'table_title', 'run_bench', 'bench_command']
 
 # %% ../nbs/benchmarks/10_bench.ipynb #d699f045
 import json
@@ -23,14 +23,12 @@ from torch.nn.attention import sdpa_kernel, SDPBackend
 from torch.utils.flop_counter import FlopCounterMode
 logging.getLogger('torch.utils.cpp_extension').setLevel(logging.ERROR)   # torch.utils.benchmark's import warns of a CUDA toolkit where no GPU is visible
 from torch.utils.benchmark import Timer, Measurement
-from fastcore.script import call_parse, store_true
-from fastprogress.fastprogress import progress_bar
-from .encoder import ViTConfig
+from .patches import save_pictures, watched_progress
+from .encoder import ViTConfig, UsageError
 from .attention import saved_tensors
 from .teachers import TimmTeacher
 from .tokenizer import KMeansTokenizer
 from .recipes import RECIPES, build_recipe, checked_options
-from .cli import UsageError, one_line_errors, save_pictures
 
 # %% ../nbs/benchmarks/10_bench.ipynb #d9a53abb
 BENCH_PRESETS = ('tiny', 'base')
@@ -223,7 +221,7 @@ def _parse_list(value:str, valid, what:str) -> list:
 
 def _device(name:str) -> torch.device:
     if name == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    if name not in ('cpu', 'cuda'): raise UsageError(f"--device must be auto, cpu or cuda, got {name!r}")
+    if name not in ('cpu', 'cuda'): raise UsageError(f"--device {name}: choose auto, cpu or cuda")
     if name == 'cuda' and not torch.cuda.is_available(): raise UsageError("--device cuda: no GPU is visible to PyTorch")
     return torch.device(name)
 
@@ -256,7 +254,7 @@ def run_bench(presets:list, recipes:list, device, batch:int=None, runs:int=5, wa
     key = lambda preset, recipe: (preset, recipe, batch or default_batch(preset, device))
     have = {(r['preset'], r['recipe'], r['batch']): r for r in done}
     results = []
-    for preset, recipe in progress_bar([(p, r) for p in presets for r in recipes]):
+    for preset, recipe in watched_progress([(p, r) for p in presets for r in recipes]):
         results.append(have.get(key(preset, recipe)) or bench_recipe(recipe, preset, device, batch, runs, warmup, compile, peak))
         (out / 'results.json').write_text(json.dumps(dict(settings, results=results), indent=1))
     (out / 'table.md').write_text(settings['title'] + '\n\n' + results_table(results) + '\n')
@@ -264,26 +262,12 @@ def run_bench(presets:list, recipes:list, device, batch:int=None, runs:int=5, wa
     return results
 
 # %% ../nbs/benchmarks/10_bench.ipynb #e9867cfe
-def _bench_command(preset:str, models:str, device:str, batch:int, runs:int, warmup:int, compile:bool, peak:float, out:str, resume:bool):
-    "`aim_bench` after its arguments are parsed: check them, run, print the table."
-    presets, recipes = _parse_list(preset, BENCH_PRESETS, 'preset'), _parse_list(models, RECIPES, 'models')
-    if runs < 1 or warmup < 0: raise UsageError(f"--runs must be at least 1 and --warmup at least 0, got {runs} and {warmup}")
-    if batch is not None and batch < 2: raise UsageError(f"--batch must be at least 2, got {batch}")
-    results = run_bench(presets, recipes, _device(device), batch, runs, warmup, compile, peak, Path(out), resume)
-    print((Path(out) / 'table.md').read_text())
+def bench_command(flags:dict) -> list:
+    "`aim_bench` once its flags passed their ranges: check the names and the device, measure, print the table."
+    presets, recipes = _parse_list(flags['preset'], BENCH_PRESETS, 'preset'), _parse_list(flags['models'], RECIPES, 'models')
+    out = Path(flags['out'])
+    results = run_bench(presets, recipes, _device(flags['device']), flags['batch'], flags['runs'], flags['warmup'], flags['compile'],
+                        flags['peak'], out, flags['resume'])
+    print((out / 'table.md').read_text())
     print(f"aim_bench: {len(results)} models; results.json, table.md and bench.png in {out}")
-
-@call_parse
-def aim_bench(preset:str='tiny,base',     # presets, comma-separated: tiny (28 px, L = 49), base (ViT-B/16, 224 px)
-              models:str='all',           # recipes (the names in aim_nb.recipes.RECIPES), comma-separated, or all
-              device:str='auto',          # auto (the GPU when there is one), cpu or cuda
-              batch:int=None,             # images per step; default 128 on a GPU, on a CPU 64 (tiny) or 4 (base)
-              runs:int=5,                 # timed steps per formulation (the median is reported)
-              warmup:int=2,               # untimed steps first (the Timer adds two before every timed one)
-              compile:store_true=False,   # torch.compile the training step (warm-up steps compile it)
-              peak:float=None,            # the device's peak TFLOP/s for MFU; default the card's bf16 dense peak if known
-              out:str='bench',            # folder for results.json, table.md and bench.png
-              resume:store_true=False):   # keep the models already measured in --out/results.json
-    "Speed, FLOPs and memory of every recipe's model, fast path against the public formulation; writes results.json, table.md and bench.png."
-    one_line_errors('aim_bench', _bench_command, preset=preset, models=models, device=device, batch=batch, runs=runs, warmup=warmup,
-                    compile=compile, peak=peak, out=out, resume=resume)
+    return results

@@ -6,11 +6,13 @@
 __all__ = ['FASHION_MNIST_DIR', 'FASHION_MNIST_FILES', 'FASHION_MNIST_CLASSES', 'FASHION_MNIST_STATS', 'EMBEDDED_FILE',
            'IMAGENET_STATS', 'read_idx', 'write_idx', 'fashion_mnist_arrays', 'stratified_subset',
            'write_embedded_subset', 'embedded_arrays', 'BatchRandomResizedCrop', 'GrayToRGB', 'batch_tfms',
-           'arrays_dls', 'embedded_dls', 'fashion_mnist_dls', 'readable_images', 'data_stats', 'folder_dls',
-           'denormalize', 'example_photo']
+           'arrays_dls', 'embedded_dls', 'fashion_mnist_dls', 'FolderScan', 'readable_images', 'scan_folder',
+           'folder_dls', 'data_summary', 'data_stats', 'denormalize', 'example_photo']
 
 # %% ../nbs/10_data.ipynb #4c99b81f
-import gzip, warnings
+import gzip, os
+from collections import deque
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 import numpy as np
@@ -19,8 +21,8 @@ import torch.nn.functional as F
 from einops import rearrange, repeat
 from fastcore.meta import delegates
 from fastai.data.core import Datasets, DataLoaders
-from fastai.data.transforms import (Transform, Categorize, ToTensor, IntToFloatTensor, Normalize, RandomSplitter,
-                                    parent_label, get_image_files)
+from fastai.data.transforms import (Transform, Categorize, ToTensor, IntToFloatTensor, Normalize, parent_label,
+                                    image_extensions)
 from fastai.vision.core import PILImage, PILImageBW, TensorImage, TensorImageBW
 from fastai.vision.augment import Resize, RandTransform
 from fastai.vision.utils import verify_images
@@ -178,41 +180,114 @@ def arrays_dls(train,                    # (images (N, H, W) uint8, labels (N,))
 def embedded_dls(**kwargs) -> DataLoaders:
     "DataLoaders over the embedded Fashion-MNIST subset (2,000 train / 500 valid, 28 × 28 gray)."
     emb = embedded_arrays()
-    return arrays_dls(emb['train'], emb['test'], emb['classes'], **kwargs)
+    dls = arrays_dls(emb['train'], emb['test'], emb['classes'], **kwargs)
+    dls.source = 'embedded Fashion-MNIST'   # the name `data_summary` gives it
+    return dls
 
 # %% ../nbs/10_data.ipynb #9b50675c
 @delegates(arrays_dls)
 def fashion_mnist_dls(path=FASHION_MNIST_DIR, **kwargs) -> DataLoaders:
     "DataLoaders over the full Fashion-MNIST (60,000 train / 10,000 valid) read from its IDX files in `path`."
     arrays = fashion_mnist_arrays(path)
-    return arrays_dls(arrays['train'], arrays['test'], FASHION_MNIST_CLASSES, **kwargs)
+    dls = arrays_dls(arrays['train'], arrays['test'], FASHION_MNIST_CLASSES, **kwargs)
+    dls.source = 'Fashion-MNIST'
+    return dls
 
 # %% ../nbs/10_data.ipynb #7e7c734a
 IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
 
+# %% ../nbs/10_data.ipynb #5a1c0e02
+@dataclass
+class FolderScan:
+    "What `scan_folder` found below `root`: the images to use and, by their names below `root`, what it left out."
+    root: Path                                        # the folder, as given
+    files: list = field(default_factory=list)         # the readable images, each real file once, sorted paths
+    unreadable: list = field(default_factory=list)    # image files that do not open as images
+    repeated: list = field(default_factory=list)      # links to an image or a folder already reached
+    hidden: list = field(default_factory=list)        # entries named `.*`, skipped with all they hold
+    broken_links: list = field(default_factory=list)  # links to nothing
+
+# %% ../nbs/10_data.ipynb #5a1c0e03
+def _is_image(p:Path) -> bool: return p.suffix.lower() in image_extensions
+
+class _FolderWalk:
+    "Walk below `root`: its own entries first, then the links in the order found; every real folder and file once."
+    def __init__(self, root:Path):
+        self.scan, self.seen, self.folders, self.links = FolderScan(root), set(), [], deque()
+        self._enter(root, root.resolve())
+
+    def run(self) -> FolderScan:
+        while self.folders or self.links:
+            if self.folders: self._list(*self.folders.pop())
+            else: self._follow(self.links.popleft())
+        for paths in (self.scan.files, self.scan.repeated, self.scan.hidden, self.scan.broken_links): paths.sort()
+        return self.scan
+
+    def _list(self, folder:Path, real:Path):
+        "Take the entries of `folder` (whose real path is `real`) without crossing links: those wait in `links`."
+        for e in sorted(os.scandir(folder), key=lambda e: e.name):
+            p = folder / e.name
+            if e.name.startswith('.'): self.scan.hidden.append(self._name(p))
+            elif e.is_symlink(): self.links.append(p)
+            elif e.is_dir(): self._enter(p, real / e.name)
+            elif e.is_file() and _is_image(p): self._take(p, real / e.name)
+
+    def _follow(self, link:Path):
+        try: real = link.resolve(strict=True)
+        except (OSError, RuntimeError): return self.scan.broken_links.append(self._name(link))  # RuntimeError: a link to itself
+        if real.is_dir(): self._enter(link, real)
+        elif real.is_file() and _is_image(link): self._take(link, real)
+
+    def _enter(self, folder:Path, real:Path):
+        if self._first_time(folder, real): self.folders.append((folder, real))
+
+    def _take(self, file:Path, real:Path):
+        if self._first_time(file, real): self.scan.files.append(file)
+
+    def _first_time(self, p:Path, real:Path) -> bool:
+        "Whether the real path `real` is reached for the first time; if not, `p` counts as repeated."
+        if real in self.seen:
+            self.scan.repeated.append(self._name(p))
+            return False
+        self.seen.add(real)
+        return True
+
+    def _name(self, p:Path) -> str: return str(p.relative_to(self.scan.root))
+
 # %% ../nbs/10_data.ipynb #6a691ef4
-def readable_images(fns:list, root=None) -> list:
-    "The files of `fns` that open as images; the others are named (relative to `root`, where given) in a warning."
+def readable_images(fns:list) -> list:
+    "The files of `fns` that open as images (fastai's `verify_images`, in parallel), in their order."
     bad = set(verify_images(fns)) if fns else set()
-    if bad:
-        names = sorted(str(Path(f).relative_to(root) if root else f) for f in bad)
-        warnings.warn(f"skipping {len(bad)} unreadable image file(s): {', '.join(names[:20])}" + (' ...' if len(bad) > 20 else ''))
     return [f for f in fns if f not in bad]
 
-# %% ../nbs/10_data.ipynb #d5e6f7a8
-def data_stats(dls) -> tuple:
-    "(mean, std) lists of the fastai `Normalize` among `dls`'s batch transforms."
-    norm = next((t for t in dls.train.after_batch.fs if isinstance(t, Normalize)), None) if dls is not None else None
-    if norm is None: raise ValueError("this needs the data's normalisation: pass DataLoaders with a fastai Normalize batch transform")
-    return norm.mean.flatten().tolist(), norm.std.flatten().tolist()
+# %% ../nbs/10_data.ipynb #5a1c0e04
+def scan_folder(path) -> FolderScan:
+    "Every readable image below `path` once, and what was left out, by the rules above."
+    scan = _FolderWalk(Path(path)).run()
+    readable = readable_images(scan.files)
+    scan.unreadable = sorted(str(f.relative_to(scan.root)) for f in set(scan.files) - set(readable))
+    scan.files = readable
+    return scan
 
 # %% ../nbs/10_data.ipynb #c8487a36
+def _random_split(n:int, valid_pct:float, seed:int) -> tuple:
+    "Seeded random (train, valid) indices of `n` items: `round(valid_pct * n)` to validate, at least 1, and 1 to train."
+    n_valid = min(n - 1, max(1, round(valid_pct * n)))
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+    return order[n_valid:], order[:n_valid]
+
+# %% ../nbs/10_data.ipynb #5a1c0e07
 def _folder_split(path:Path, fns:list, valid_pct:float, seed:int) -> tuple:
     "Split by `train/` + `valid|val|test/` folders when both exist, else at random; also the split folders' names."
     valid = next((n for n in ('valid', 'val', 'test') if (path / n).is_dir()), None)
-    if not ((path / 'train').is_dir() and valid): return RandomSplitter(valid_pct, seed=seed)(fns), ()
+    if not ((path / 'train').is_dir() and valid):
+        if len(fns) < 2: raise ValueError(f"{path} holds only 1 readable image: a random split needs at least 2, one to validate on; add images")
+        return _random_split(len(fns), valid_pct, seed), ()
     top = [f.relative_to(path).parts[0] for f in fns]
-    return ([i for i, t in enumerate(top) if t == 'train'], [i for i, t in enumerate(top) if t == valid]), ('train', valid)
+    splits = tuple([i for i, t in enumerate(top) if t == side] for side in ('train', valid))
+    for side, idx in zip(('train', valid), splits):
+        if not idx: raise ValueError(f"{path / side} holds no readable images: put some in it, or remove it to split {path} at random")
+    return splits, ('train', valid)
 
 # %% ../nbs/10_data.ipynb #086953fc
 def folder_dls(path,                     # folder of images (any depth)
@@ -227,22 +302,51 @@ def folder_dls(path,                     # folder of images (any depth)
                bs:int=64,                # batch size
                device=None,              # where batches live, default: the GPU if there is one
                **kwargs) -> DataLoaders: # passed on to `Datasets.dataloaders`
-    "fastai `DataLoaders` over a folder of images, labelled or not; unreadable files are skipped."
+    "fastai `DataLoaders` over a folder of images, labelled or not, by the rules above; `dls.scan` is what was found."
     path = Path(path)
     if not path.is_dir(): raise FileNotFoundError(f"image folder {path} does not exist")
     _channels_check(channels)
-    fns = readable_images(list(get_image_files(path)), root=path)
-    if not fns: raise ValueError(f"no readable images (.jpg, .png, ...) found below {path}")
+    scan = scan_folder(path)
+    fns = scan.files
+    if not fns: raise ValueError(f"no readable images (.jpg, .png, ...) found below {path}{_skipped(scan)}")
     (train, valid), split_dirs = _folder_split(path, fns, valid_pct, seed)
     labels = {parent_label(f) for f in fns}
     if labelled and (len(labels) < 2 or labels & set(split_dirs)):
-        raise ValueError(f"labelled=True needs images in one sub-folder per class below {path}, found classes {sorted(labels)}")
+        raise ValueError(f"labels need the images in one sub-folder per class below {path} (at least two), found classes {sorted(labels)}")
     img = [(PILImage if channels == 3 else PILImageBW).create]
     tfms = [img] + ([[parent_label, Categorize()]] if labelled else [])
     dsets = Datasets(fns, tfms=tfms, splits=[train, valid], n_inp=1)
     stats = stats or (IMAGENET_STATS if channels == 3 else FASHION_MNIST_STATS)
-    return dsets.dataloaders(bs=bs, after_item=[Resize(size), ToTensor()], device=device or default_device(),
-                             after_batch=batch_tfms(size, stats, augment, min_scale), **kwargs)
+    dls = dsets.dataloaders(bs=bs, after_item=[Resize(size), ToTensor()], device=device or default_device(),
+                            after_batch=batch_tfms(size, stats, augment, min_scale), **kwargs)
+    dls.scan, dls.source = scan, f"{Path(os.path.abspath(path)).name}/"   # the folder's own name, also for '.'
+    return dls
+
+# %% ../nbs/10_data.ipynb #5a1c0e09
+def _first(names:list, k:int=3) -> str: return ', '.join(names[:k]) + (', ...' if len(names) > k else '')
+
+def _skipped(scan:FolderScan) -> str:
+    "'; skipped 3 unreadable (a.jpg, b.png, c.gif), ...' for what `scan` left out, or ''."
+    links = 'broken link' + ('s' if len(scan.broken_links) != 1 else '')
+    kinds = [(scan.unreadable, 'unreadable'), (scan.repeated, 'reached twice through links'), (scan.hidden, 'hidden'),
+             (scan.broken_links, links)]
+    parts = [f"{len(names):,} {kind} ({_first(names)})" for names, kind in kinds if names]
+    return '; skipped ' + ', '.join(parts) if parts else ''
+
+# %% ../nbs/10_data.ipynb #5a1c0e10
+def data_summary(dls, name:str=None) -> str:
+    "One line on `dls`: its training and validation images and, for a folder, what was left out."
+    name, n_valid = name or getattr(dls, 'source', 'data'), len(dls.valid_ds)
+    scan = getattr(dls, 'scan', None)
+    return (f"{name}: {len(dls.train_ds):,} training and {n_valid:,} validation image{'' if n_valid == 1 else 's'}"
+            + (_skipped(scan) if scan else ''))
+
+# %% ../nbs/10_data.ipynb #d5e6f7a8
+def data_stats(dls) -> tuple:
+    "(mean, std) lists of the fastai `Normalize` among `dls`'s batch transforms."
+    norm = next((t for t in dls.train.after_batch.fs if isinstance(t, Normalize)), None) if dls is not None else None
+    if norm is None: raise ValueError("this needs the data's normalisation: pass DataLoaders with a fastai Normalize batch transform")
+    return norm.mean.flatten().tolist(), norm.std.flatten().tolist()
 
 # %% ../nbs/10_data.ipynb #0e351053
 def denormalize(imgs:torch.Tensor, # (B, C, H, W) normalised images

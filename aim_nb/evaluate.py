@@ -18,7 +18,7 @@ from torch import Tensor
 from torch.utils.data import TensorDataset
 import matplotlib.pyplot as plt
 from einops import rearrange, reduce
-from fastprogress.fastprogress import progress_bar
+from .patches import watched_progress
 from fastai.data.core import DataLoaders
 from fastai.learner import Learner
 from fastai.metrics import accuracy
@@ -56,7 +56,7 @@ def extract_features(encoder:nn.Module,   # a `ViTEncoder` or any timm ViT (`for
     encoder = encoder.eval().to(dl.device)
     feats, labels = [], []
     with dl.dataset.set_split_idx(1):                             # the validation transforms: a plain resize
-        for xb, yb in progress_bar(dl, leave=False):
+        for xb, yb in watched_progress(dl, leave=False):
             xb = xb.as_subclass(Tensor)                            # plain tensors: fastai's image and category types stay out
             feats.append(pool_tokens(encoder.forward_features(xb), pool, encoder.num_prefix_tokens).float())
             labels.append(yb.as_subclass(Tensor))

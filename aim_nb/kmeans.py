@@ -11,8 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from einops import rearrange, repeat
-from fastprogress.fastprogress import progress_bar
-from .patches import as_pair, grid_coords, take_tokens
+from .patches import as_pair, grid_coords, take_tokens, watched_progress
 
 # %% ../nbs/34_kmeans.ipynb #f8fe370c
 def sq_dists(x:Tensor,   # points (G, N, D)
@@ -137,7 +136,7 @@ def fit_kmeans(features:Tensor,     # (N, D) points
     idx = torch.randperm(N, device=device, generator=generator)[:min(N, max(sample or max(4 * k, 1024), k))]  # the seeding's subsample
     centroids = x[:, idx[:k]].clone() if init == 'random' else seed_centres(x[:, idx], x2[:, idx], k, init, generator)  # (1, k, D)
     history = []
-    for _ in progress_bar(range(iters)) if progress else range(iters):
+    for _ in watched_progress(range(iters)) if progress else range(iters):
         assign, d2 = nearest(x, x2, centroids, bs)
         history.append(d2.double().sum().item())                               # the objective of the centroids before this step
         centroids = lloyd_step(x, assign, d2, k)

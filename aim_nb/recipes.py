@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['TEACHER_SPECS', 'SAIM_OPT', 'MAE_OPT', 'RECIPES', 'PRESET_OPTIONS', 'PRESET_TRAINING', 'TRAINING_OPTIONS',
-           'make_teacher', 'MethodOptions', 'PixelOptions', 'QueryOptions', 'SemanticOptions', 'SAIMOptions',
-           'SemAIMOptions', 'SemAIMEMAOptions', 'SemAIMFeatOptions', 'FirstBatches', 'MaPeTOptions', 'MaskedOptions',
-           'MAEOptions', 'MILANOptions', 'SemMAEOptions', 'AIMOptions', 'SavedPart', 'Recipe', 'Training',
-           'method_options', 'recipe_options', 'checked_options', 'recipe_config', 'Built', 'build_recipe',
+           'teacher_parts', 'make_teacher', 'MethodOptions', 'PixelOptions', 'QueryOptions', 'SemanticOptions',
+           'SAIMOptions', 'SemAIMOptions', 'SemAIMEMAOptions', 'SemAIMFeatOptions', 'FirstBatches', 'MaPeTOptions',
+           'MaskedOptions', 'MAEOptions', 'MILANOptions', 'SemMAEOptions', 'AIMOptions', 'SavedPart', 'Recipe',
+           'Training', 'method_options', 'recipe_options', 'checked_options', 'recipe_config', 'Built', 'build_recipe',
            'recipe_learner']
 
 # %% ../nbs/82_recipes.ipynb #6291ca9c
@@ -39,20 +39,26 @@ def _random_vit(cfg:ViTConfig, stats) -> TimmTeacher:
                             depth=2, num_classes=0)
     return TimmTeacher(net, in_stats=stats, img_size=cfg.img_size)
 
+def teacher_parts(spec:str) -> tuple:
+    "(kind, name, weights file) of a teacher spec, checked for form: ('timm', 'resnet50', 'r50.safetensors'), ('efficientnet-lite0', '', '')."
+    kind, _, rest = str(spec).partition(':')
+    if kind in ('efficientnet-lite0', 'random-vit') and not rest: return kind, '', ''
+    if kind in ('timm', 'clip'):
+        name, _, weights = rest.rpartition(':') if rest.count(':') else (rest, '', '')
+        if not name or not weights: raise ValueError(f"a {kind} teacher needs a name and a local weights file: '{kind}:NAME:WEIGHTS_FILE', got {spec!r}")
+        return kind, name, weights
+    raise ValueError(f"unknown teacher {spec!r}: use {TEACHER_SPECS}")
+
 def make_teacher(spec,            # a `Teacher`, or a spec string (see `TEACHER_SPECS`)
                  cfg:ViTConfig,   # the student's shape: its grid sets the teacher's input size where it can
                  stats,           # (mean, std) the student's images are normalised with
                 ) -> Teacher:
     "The teacher a spec names, built for the student's normalisation and grid."
     if isinstance(spec, Teacher): return spec
-    kind, _, rest = str(spec).partition(':')
-    if kind == 'efficientnet-lite0' and not rest: return EfficientNetTeacher(stats, img_size=tuple(32 * g for g in cfg.grid))
-    if kind == 'random-vit' and not rest: return _random_vit(cfg, stats)
-    if kind in ('timm', 'clip'):
-        name, _, weights = rest.rpartition(':') if rest.count(':') else (rest, '', '')
-        if not name or not weights: raise ValueError(f"a {kind} teacher needs a name and a local weights file: '{kind}:NAME:WEIGHTS_FILE', got {spec!r}")
-        return TimmTeacher(name, weights, stats) if kind == 'timm' else ClipTeacher(name, weights, stats)
-    raise ValueError(f"unknown teacher {spec!r}: use {TEACHER_SPECS}")
+    kind, name, weights = teacher_parts(spec)
+    if kind == 'efficientnet-lite0': return EfficientNetTeacher(stats, img_size=tuple(32 * g for g in cfg.grid))
+    if kind == 'random-vit': return _random_vit(cfg, stats)
+    return (TimmTeacher if kind == 'timm' else ClipTeacher)(name, Path(weights).expanduser(), stats)
 
 # %% ../nbs/82_recipes.ipynb #cd1ed04e
 @dataclass(frozen=True, kw_only=True)

@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['TeacherOutput', 'resample_grid', 'Teacher', 'TimmTeacher', 'ClipTeacher', 'EfficientNetTeacher', 'EMATeacher',
-           'image_batches', 'device_of', 'teacher_cache_key', 'atomic_save', 'FeatureCache', 'cache_teacher']
+           'image_batches', 'device_of', 'teacher_cache_key', 'FeatureCache', 'cache_teacher']
 
 # %% ../nbs/52_teachers.ipynb #a6e1c0d3
-import copy, hashlib, io, json, logging, os, tempfile
+import copy, hashlib, io, json, logging, pickle, re
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import NamedTuple
@@ -20,9 +20,9 @@ from einops import rearrange, repeat
 import timm
 from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from timm.layers import Attention
-from fastprogress.fastprogress import progress_bar
 from safetensors.torch import save_file, load_file
-from .patches import as_pair
+from .patches import as_pair, watched_progress
+from .encoder import atomic_save, not_safetensors
 from .data import IMAGENET_STATS
 from .orders import token_score
 
@@ -151,12 +151,30 @@ def _cls_attention(q:Tensor,    # (B, H, 1, d) the cls query
     return logits.softmax(-1).mean(1)[:, 0, first:]
 
 # %% ../nbs/52_teachers.ipynb #cb8106ff
+def _refused_global(e:Exception) -> str:
+    "The Python object a refused pickle asks for, from torch's message."
+    found = re.search(r'GLOBAL (\S+)', str(e))
+    return found.group(1) if found else 'Python objects'
+
+def _load_torch_file(path:Path):
+    "torch.load with `weights_only=True`: a file that needs code to unpickle is refused, in one line that names it."
+    try: return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise ValueError(f"weights file {path} holds {_refused_global(e)}, which aim_nb does not unpickle (torch.load weights_only=True): "
+                         "save the tensors alone, as safetensors or torch.save(model.state_dict())") from None
+    except Exception: raise ValueError(f"weights file {path} is not a readable PyTorch file (damaged or cut short?)") from None
+
+def _load_safetensors_file(path:Path) -> dict:
+    try: return load_file(path)
+    except Exception: raise ValueError(f"weights file {path} is {not_safetensors(path)}") from None
+
 def _read_weights(path) -> dict:
     "A state dict from a local safetensors or torch file (nested 'state_dict'/'model' and 'module.' prefixes unwrapped)."
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"weights file {path} does not exist: aim_nb never downloads weights, name a local file")
-    state = load_file(path) if path.suffix == '.safetensors' else torch.load(path, map_location='cpu', weights_only=True)
+    state = _load_safetensors_file(path) if path.suffix == '.safetensors' else _load_torch_file(path)
+    if not isinstance(state, dict): raise ValueError(f"weights file {path} holds a {type(state).__name__}, not a state dict")
     for key in ('state_dict', 'model'):
         if isinstance(state.get(key), dict): state = state[key]
     return {k.removeprefix('module.'): v for k, v in state.items()}
@@ -389,8 +407,8 @@ def _student_batch(x:Tensor, in_stats:tuple, device) -> Tensor:
 
 # %% ../nbs/52_teachers.ipynb #8b8a92ea
 def _progress(items, show:bool):
-    "`items` under a fastprogress bar when `show` (and it has a length), else as they are."
-    return progress_bar(items) if show and hasattr(items, '__len__') else items
+    "`items` under a progress bar when `show`, a person watches and it has a length; else as they are."
+    return watched_progress(items) if show and hasattr(items, '__len__') else items
 
 # %% ../nbs/52_teachers.ipynb #0ff62723
 def image_batches(images, in_stats:tuple, bs:int, device, progress:bool=True):
@@ -418,21 +436,6 @@ def teacher_cache_key(teacher:Teacher,     # the teacher
     spec = dict(teacher=teacher.fingerprint, img_size=list(teacher.img_size), grid=list(as_pair(grid)),
                 in_stats=[list(s) for s in teacher.in_stats], augmentation=augmentation, images=_tensor_hash(_image_tensor(images)))
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
-
-# %% ../nbs/52_teachers.ipynb #97731060
-def atomic_save(tensors:dict, path:Path, metadata:dict=None) -> Path:
-    "Write a safetensors file to a temporary name in the same folder, then rename it: readers never see half a file."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=metadata)
-        os.replace(tmp, path)                                                  # atomic on POSIX and Windows
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 # %% ../nbs/52_teachers.ipynb #710b646e
 class FeatureCache:

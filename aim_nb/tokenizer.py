@@ -16,7 +16,8 @@ from einops import rearrange
 from safetensors import safe_open
 from .patches import as_pair
 from .kmeans import fit_kmeans, nearest
-from .teachers import Teacher, atomic_save, image_batches, device_of
+from .encoder import atomic_save
+from .teachers import Teacher, image_batches, device_of
 
 # %% ../nbs/54_tokenizer.ipynb #982bc3e9
 def _patch_features(teacher:Teacher, images, grid, bs:int, device, progress:bool) -> Tensor:
