@@ -10,11 +10,12 @@ __all__ = ['EVAL_OUTPUTS', 'FINETUNE_PRESETS', 'FINETUNE_OUTPUTS', 'FINETUNE_ARG
 import json
 import shlex
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from fastai.interpret import ClassificationInterpretation
 from fastai.callback.progress import CSVLogger
 from fastai.torch_core import set_seed, rank_distrib
-from .patches import save_pictures
+from .patches import save_pictures, interactive
 from .encoder import load_encoder, encoder_config, atomic_save, UsageError, TIMM_ARCH
 from .data import data_stats, data_summary
 from .learner import Interrupted, pretrain, plot_training
@@ -137,8 +138,9 @@ def run_finetuning(args:dict, out:Path, resume:bool, save_every:int=None) -> dic
     except Interrupted as e: raise stopped(e, 'aim_finetune', out) from None
     if rank_distrib(): return {}
     learn.remove_cb(CSVLogger)                       # fastai's get_preds would start metrics.csv afresh
-    paths = _finetune_results(learn, out)
-    top1 = float(learn.validate()[1])
+    with nullcontext() if interactive() else learn.no_bar():   # fastai's bars only where a person watches
+        paths = _finetune_results(learn, out)
+        top1 = float(learn.validate()[1])
     print(f"fine-tuned {plural(s['epochs'], 'epoch')} in {(time.time() - start) / 60:.1f} min; validation top-1 {top1:.1%}")
     print('\n'.join(f"  {str(p):48s} {k}" for k, p in paths.items()))
     print("load the classifier into stock timm:", f"  {python_command(model_line(paths['model'], len(dls.vocab), cfg, args['pool']))}", sep='\n')

@@ -106,8 +106,9 @@ def linear_probe(train:tuple,        # (features (N, D), labels (N,))
     dls = DataLoaders.from_dsets(TensorDataset(*train), TensorDataset(*valid), bs=bs, device=train[0].device)
     learn = Learner(dls, probe_model(train[0].shape[1], n_classes(train, valid)).to(train[0].device), loss_func=nn.CrossEntropyLoss(),
                     metrics=accuracy, wd=wd)
-    with learn.no_logging(), learn.no_bar(): learn.fit_one_cycle(epochs, lr)
-    return learn, float(learn.validate()[1])
+    with learn.no_logging(), learn.no_bar():
+        learn.fit_one_cycle(epochs, lr)
+        return learn, float(learn.validate()[1])
 
 # %% ../nbs/84_evaluate.ipynb #dab2e5ae
 def evaluate_encoder(encoder:nn.Module,  # a `ViTEncoder` or a timm ViT
