@@ -7,7 +7,7 @@ __all__ = ['FASHION_MNIST_DIR', 'FASHION_MNIST_FILES', 'FASHION_MNIST_CLASSES', 
            'IMAGENET_STATS', 'read_idx', 'write_idx', 'fashion_mnist_arrays', 'stratified_subset',
            'write_embedded_subset', 'embedded_arrays', 'BatchRandomResizedCrop', 'GrayToRGB', 'batch_tfms',
            'arrays_dls', 'embedded_dls', 'fashion_mnist_dls', 'FolderScan', 'readable_images', 'scan_folder',
-           'folder_dls', 'data_summary', 'data_stats', 'denormalize', 'example_photo']
+           'folder_dls', 'plural', 'data_summary', 'data_stats', 'denormalize', 'example_photo']
 
 # %% ../nbs/10_data.ipynb #4c99b81f
 import gzip, os
@@ -323,23 +323,25 @@ def folder_dls(path,                     # folder of images (any depth)
     return dls
 
 # %% ../nbs/10_data.ipynb #5a1c0e09
+def plural(n:int, word:str) -> str:
+    "'1 epoch', '3 epochs', '2,000 images'."
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
 def _first(names:list, k:int=3) -> str: return ', '.join(names[:k]) + (', ...' if len(names) > k else '')
 
 def _skipped(scan:FolderScan) -> str:
     "'; skipped 3 unreadable (a.jpg, b.png, c.gif), ...' for what `scan` left out, or ''."
-    links = 'broken link' + ('s' if len(scan.broken_links) != 1 else '')
-    kinds = [(scan.unreadable, 'unreadable'), (scan.repeated, 'reached twice through links'), (scan.hidden, 'hidden'),
-             (scan.broken_links, links)]
-    parts = [f"{len(names):,} {kind} ({_first(names)})" for names, kind in kinds if names]
+    counted = [(names, f"{len(names):,} {kind}") for names, kind in
+               [(scan.unreadable, 'unreadable'), (scan.repeated, 'reached twice through links'), (scan.hidden, 'hidden')]]
+    counted.append((scan.broken_links, plural(len(scan.broken_links), 'broken link')))
+    parts = [f"{count} ({_first(names)})" for names, count in counted if names]
     return '; skipped ' + ', '.join(parts) if parts else ''
 
 # %% ../nbs/10_data.ipynb #5a1c0e10
 def data_summary(dls, name:str=None) -> str:
     "One line on `dls`: its training and validation images and, for a folder, what was left out."
-    name, n_valid = name or getattr(dls, 'source', 'data'), len(dls.valid_ds)
-    scan = getattr(dls, 'scan', None)
-    return (f"{name}: {len(dls.train_ds):,} training and {n_valid:,} validation image{'' if n_valid == 1 else 's'}"
-            + (_skipped(scan) if scan else ''))
+    name, scan = name or getattr(dls, 'source', 'data'), getattr(dls, 'scan', None)
+    return f"{name}: {len(dls.train_ds):,} training and {plural(len(dls.valid_ds), 'validation image')}" + (_skipped(scan) if scan else '')
 
 # %% ../nbs/10_data.ipynb #d5e6f7a8
 def data_stats(dls) -> tuple:

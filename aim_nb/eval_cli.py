@@ -8,7 +8,6 @@ __all__ = ['EVAL_OUTPUTS', 'FINETUNE_PRESETS', 'FINETUNE_OUTPUTS', 'FINETUNE_ARG
 
 # %% ../nbs/92_eval_cli.ipynb #d26e8791
 import json
-import shlex
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -17,11 +16,11 @@ from fastai.callback.progress import CSVLogger
 from fastai.torch_core import set_seed, rank_distrib
 from .patches import save_pictures, interactive
 from .encoder import load_encoder, encoder_config, atomic_save, UsageError, TIMM_ARCH
-from .data import data_stats, data_summary
+from .data import data_stats, plural
 from .learner import Interrupted, pretrain, plot_training
 from .evaluate import (POOLS, extract_features, score_features, random_encoder, show_neighbours, show_attention,
                              finetune_model, finetune_learner)
-from .cli import (DATA_NAMES, load_data, check_data, check_precision, prepare_out, check_unchanged, stopped, plural, python_command)
+from .cli import (load_data, data_line, check_data, check_precision, prepare_out, check_unchanged, stopped, command_line, python_command)
 
 # %% ../nbs/92_eval_cli.ipynb #6e9a74e7
 EVAL_OUTPUTS = dict(scores='eval.json', neighbours='neighbours.png', attention='attention.png')
@@ -59,7 +58,7 @@ def eval_command(flags:dict) -> dict:
     check_pool(flags['pool']); check_data(flags['data'])
     set_seed(flags['seed'])
     dls = load_data(flags['data'], cfg, flags['bs'], labelled=True, full_batch=False)   # features of every image: no full batch needed
-    print(data_summary(dls, None if flags['data'] in DATA_NAMES else flags['data']))
+    print(data_line(dls, flags['data']))
     if flags['k'] > len(dls.train_ds):
         raise UsageError(f"--k {flags['k']}: more neighbours than the {len(dls.train_ds)} training images of --data {flags['data']}; lower --k")
     out = Path(flags['out']).expanduser() if flags['out'] else path.parent
@@ -125,15 +124,15 @@ def run_finetuning(args:dict, out:Path, resume:bool, save_every:int=None) -> dic
     path, cfg, s = _check_finetuning(args)
     set_seed(args['seed'] + rank_distrib())
     dls = load_data(args['data'], cfg, args['bs'], labelled=True, min_scale=s['scale'])
-    if rank_distrib() == 0: print(data_summary(dls, None if args['data'] in DATA_NAMES else args['data']))
+    if rank_distrib() == 0: print(data_line(dls, args['data']))
     model = finetune_model(path, len(dls.vocab), s['droppath'], args['pool'])
     learn = finetune_learner(model, dls, base_lr=s['lr'], layer_decay=s['decay'], mixup=s['mixup'], cutmix=s['cutmix'],
                              smoothing=s['smoothing'], rand_augment=_rand_augment(s['randaugment']), erase=s['erase'],
                              precision=args['precision'], path=out, log=FINETUNE_OUTPUTS['metrics'])
     if rank_distrib() == 0:
         out.mkdir(parents=True, exist_ok=True)
-        command = 'aim_finetune ' + ' '.join(f'--{k} {shlex.quote(str(v))}' for k, v in args.items() if v is not None) + f' --out {shlex.quote(str(out))}'
-        (out / FINETUNE_OUTPUTS['config']).write_text(json.dumps(dict(args=args, command=command, settings=s, classes=list(dls.vocab)), indent=2))
+        config = dict(args=args, command=command_line('aim_finetune', args, out), settings=s, classes=list(dls.vocab))
+        (out / FINETUNE_OUTPUTS['config']).write_text(json.dumps(config, indent=2))
     try: pretrain(learn, s['epochs'], s['warmup'], resume=resume, save_every=save_every)
     except Interrupted as e: raise stopped(e, 'aim_finetune', out) from None
     if rank_distrib(): return {}

@@ -20,7 +20,7 @@ from einops import rearrange, repeat
 import timm
 from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from timm.layers import Attention
-from safetensors.torch import save_file, load_file
+from safetensors.torch import load_file
 from .patches import as_pair, watched_progress
 from .encoder import atomic_save, not_safetensors
 from .data import IMAGENET_STATS
