@@ -23,6 +23,7 @@ min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), cfg['license'])
 dev_requirements = (cfg.get('dev_requirements') or '').split()
 teacher_requirements = (cfg.get('teacher_requirements') or '').split()
+scale_requirements = (cfg.get('scale_requirements') or '').split()
 
 # The embedded dataset lives in the top-level `data/` folder of the checkout; it ships inside the
 # wheel as the package `aim_nb.assets`, so `pip install aim_nb` users get the defaults too.
@@ -43,7 +44,7 @@ setuptools.setup(
     package_data = {f'{lib}.assets': ['*.npz', '*.md', 'LICENSE*']},
     include_package_data = True,
     install_requires = requirements,
-    extras_require={ 'dev': dev_requirements, 'teachers': teacher_requirements },
+    extras_require={ 'dev': dev_requirements, 'teachers': teacher_requirements, 'scale': scale_requirements },
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

@@ -72,8 +72,9 @@ class SAIM(ARModel):
     def forward(self, imgs:Tensor,     # (B, C, H, W) normalised images
                 ranks:Tensor=None,     # (B, L) ranks; default drawn by the order
                ) -> PretrainOutput:
+        ties = self.order.ties if ranks is None else None                              # ranks of the order's own: its tie rule
         ctx, ranks, cls, x = self.prepare(imgs, ranks)
-        layout = order_layout(ranks, self.attention)
+        layout = order_layout(ranks, self.attention, ties=ties)                        # untied: causal kernels, also when compiled
         h = torch.cat([cls, layout.arrange(x)], 1)                                     # content stream (B, 1+L, D)
         g = layout.arrange(self.encoder.pos_embed[:, 1:].expand(len(imgs), -1, -1))    # query stream (B, L, D): positions only
         for i, block in enumerate(self.encoder.blocks):
@@ -105,8 +106,9 @@ class MaPeT(ARModel):
                 ranks:Tensor=None,     # (B, L) integer ranks as `mapet_ranks` gives; default drawn by the order
                ) -> PretrainOutput:
         B, L = len(imgs), self.cfg.num_patches
+        drawn = ranks is None and isinstance(self.order, MaPeTOrder)
         ctx, ranks, cls, x = self.prepare(imgs, ranks)
-        layout = mapet_layout(ranks, self.attention)
+        layout = mapet_layout(ranks, self.attention, context=round(L * self.order.context_ratio) if drawn else None)   # K known: no host read
         positional = self.mask_token + self.encoder.pos_embed[0, 1:][layout.pred_positions]     # (B, P, D)
         P = positional.shape[1]
         seq = torch.cat([cls, layout.arrange(x), positional, positional], 1)                   # (B, 1+L+2P, D)
@@ -135,7 +137,7 @@ class PrefixAIM(ARModel):
                 ranks:Tensor=None,     # (B, L) ranks; default drawn by the order
                ) -> PretrainOutput:
         ctx, ranks, cls, x = self.prepare(imgs, ranks)
-        layout = order_layout(ranks, self.attention)
+        layout = order_layout(ranks, self.attention, ties=True)                    # prefix-causal: one masked SDPA call a block
         h = torch.cat([cls, layout.arrange(x)], 1)                                  # (B, 1+L, D)
         for block in self.encoder.blocks: h = attend_block(block, h, layout.content)
         return self.output(layout.restore(self.predict(h[:, :-1])), ctx, ranks)     # step i's output predicts step i+1

@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['dense_attention', 'split_heads', 'merge_heads', 'project_qkv', 'block_residuals', 'attend_block', 'causal_attention',
-           'block_causal_attention', 'DenseOrder', 'leading_ties', 'PermutedOrder', 'order_layout', 'show_visibility',
-           'mapet_visibility', 'MapetDense', 'MapetPermuted', 'mapet_layout', 'saved_tensors', 'two_stream_step']
+           'block_causal_attention', 'DenseOrder', 'leading_ties', 'tied_visibility', 'PermutedOrder', 'order_layout',
+           'show_visibility', 'mapet_visibility', 'MapetDense', 'MapetPermuted', 'mapet_layout', 'saved_tensors',
+           'two_stream_step']
 
 # %% ../nbs/60_attention.ipynb #643412d6
 import torch
@@ -83,7 +84,7 @@ def block_causal_attention(q:Tensor,     # queries (B, H, L, Dh), in order
                            start:int=0,  # first row of the bidirectional block (1 when a cls token before it sees only itself)
                            n:int=None,   # int(end.max()), computed once per step by the caller; None: here (a host sync)
                           ) -> Tensor:   # (B, H, L, Dh)
-    "Causal attention in which the rows `start..end[b]-1` of each sample see all keys `0..end[b]-1` (a tied block)."
+    "The split formulation: causal attention, then the rows `start..end[b]-1` of each sample attending keys `0..end[b]-1` in a second call."
     out = causal_attention(q, k, v)
     n = int(end.max()) if n is None else n
     if n <= start + 1: return out                                             # blocks of one row: plain causal
@@ -108,37 +109,53 @@ class DenseOrder:
 # %% ../nbs/60_attention.ipynb #0983f2b8
 def leading_ties(ranks:Tensor, # (B, L) ranks
                 ) -> Tensor:   # (B,) long: patches tied at each sample's first rank (1 = no tie)
-    "Size of the tied block at the front of every order; raises if patches tie anywhere else."
+    "Size of the tied block at the front of every order; raises if patches tie anywhere else (checked eagerly, not under torch.compile)."
     steps = order_steps(ranks)                                    # (B, L) dense rank, ties share a step
     lead = (steps == 0).sum(1)
-    if (steps.amax(1) + lead != ranks.shape[1]).any():
+    if not torch.compiler.is_compiling() and (steps.amax(1) + lead != ranks.shape[1]).any():   # a host read, so eager only
         raise ValueError("the fast path needs ranks that tie only at the front of an order (a prefix or a context "
                          "block); use attention='dense' for other ties")
     return lead
 
+# %% ../nbs/60_attention.ipynb #7d1e0c2a
+def tied_visibility(lead:Tensor, # (B,) long: patches tied at the front of each order (1 = no tie), as `leading_ties` gives
+                    L:int,       # patches per sample
+                   ) -> tuple:   # content (B, 1, 1+L, 1+L) and query (B, 1, L, L) bool, True = may attend
+    "Both streams' visibility in the gathered order: causal, except that the tied block sees all of itself (content) and only cls (query)."
+    idx = torch.arange(L + 1, device=lead.device)
+    i, j, lead = rearrange(idx, 'i -> 1 i 1'), rearrange(idx, 'j -> 1 1 j'), rearrange(lead, 'b -> b 1 1')
+    content = (j <= i) | ((i >= 1) & (j <= lead))                     # row 0 is cls; rows 1..lead the tied block
+    i, j = i[:, :L], j[..., :L]                                       # query row i: step i; key j: cls, then steps 0..L-2
+    query = (j <= i) & ((i >= lead) | (j == 0))                       # tied steps see cls alone
+    return rearrange(content, 'b i j -> b 1 i j'), rearrange(query, 'b i j -> b 1 i j')
+
 # %% ../nbs/60_attention.ipynb #30f47e8a
 class PermutedOrder:
-    "The fast path: every sample's tokens gathered into its order, so both streams are (block-)causal attention."
-    def __init__(self, ranks:Tensor): # (B, L) ranks; ties only at the front
+    "The fast path: every sample's tokens gathered into its order; causal kernels, or one masked SDPA call per stream when the order ties at its front."
+    def __init__(self, ranks:Tensor,  # (B, L) ranks; ties only at the front
+                 ties:bool=None):     # True: the masked calls; False: causal kernels (the ranks must not tie); None: look
         self.lead = leading_ties(ranks)                           # (B,)
-        self.block_end = int(self.lead.max()) + 1                 # the step's one host sync, not one per block
+        compiling = torch.compiler.is_compiling()
+        if ties is None: ties = compiling or bool((self.lead > 1).any())   # compiled: no host read; the masked call is right either way
+        elif not ties and not compiling and (self.lead > 1).any(): raise ValueError("ties=False, but these ranks tie at the front of an order")
+        self.ties = ties
         self.perm, self.inverse = ranks_to_perm(ranks)            # (B, L) each
+        if ties: self.content_visible, self.query_visible = tied_visibility(self.lead, ranks.shape[1])   # once per step, shared by the blocks
     def arrange(self, x:Tensor) -> Tensor: return take_tokens(x, self.perm)
     def restore(self, x:Tensor) -> Tensor: return take_tokens(x, self.inverse)
     def query_keys(self, h:Tensor) -> Tensor: return h[:, :-1]    # cls, then steps 0..L-2: shifted by one
-    def content(self, q, k, v): return block_causal_attention(q, k, v, self.lead + 1, start=1, n=self.block_end)
-    def query(self, q, k, v):
-        out = causal_attention(q, k, v)                           # step i sees cls + steps < i
-        if self.block_end == 2: return out                        # no ties: every lead is 1
-        tied = rearrange(torch.arange(q.shape[2], device=q.device) < rearrange(self.lead, 'b -> b 1'), 'b l -> b 1 l 1')
-        return torch.where(tied, v[:, :, :1], out)                # tied patches see only cls
+    def content(self, q, k, v):
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=self.content_visible) if self.ties else causal_attention(q, k, v)
+    def query(self, q, k, v):                                     # step i sees cls + steps < i; a tied step cls alone
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=self.query_visible) if self.ties else causal_attention(q, k, v)
 
 # %% ../nbs/60_attention.ipynb #0cda9384
-def order_layout(ranks:Tensor,        # (B, L) ranks
+def order_layout(ranks:Tensor,         # (B, L) ranks
                  attention:str='fast', # 'fast' (gathered, causal kernels) or 'dense' (the public formulation)
+                 ties:bool=None,       # the fast path's `PermutedOrder(ranks, ties)`: True for an order known to tie (AIM's prefix)
                 ):
     "The layout that runs two-stream attention for `ranks`."
-    if attention == 'fast': return PermutedOrder(ranks)
+    if attention == 'fast': return PermutedOrder(ranks, ties)
     if attention == 'dense': return DenseOrder(ranks)
     raise ValueError(f"attention must be 'fast' or 'dense', got {attention!r}")
 
@@ -181,13 +198,15 @@ class MapetDense:
 # %% ../nbs/60_attention.ipynb #a06547e2
 class MapetPermuted:
     "MaPeT's fast path: tokens gathered into the order, one mask shared by the whole batch, fused SDPA."
-    def __init__(self, ranks:Tensor): # (B, L) integer ranks: 0 context, 1..P predicted; the same K in every sample
+    def __init__(self, ranks:Tensor,    # (B, L) integer ranks: 0 context, 1..P predicted; the same K in every sample
+                 context:int=None):     # K, when the model knows it from its order; None: counted (a host read)
         self.perm, _ = ranks_to_perm(ranks)
         ordered = ranks.gather(1, self.perm)                                                 # (B, L): 0, ..., 0, 1, ..., P
-        if (ordered != ordered[:1]).any(): raise ValueError("MaPeT's fast path needs the same number of context patches in every sample")
-        K = int((ordered[0] == 0).sum())
+        K = int((ordered[0] == 0).sum()) if context is None else context
+        canonical = (torch.arange(ranks.shape[1], device=ranks.device) - K + 1).clamp(min=0)[None]   # (1, L): K zeros, then 1..P
+        if not torch.compiler.is_compiling() and (ordered != canonical).any():            # a host read, so eager only
+            raise ValueError(f"MaPeT's fast path needs the same number of context patches, {K}, in every sample")
         self.pred_positions = self.perm[:, K:]                                               # (B, P) in order
-        canonical = ordered[:1]                                                              # (1, L)
         self.visible = rearrange(mapet_visibility(F.pad(canonical, (1, 0)), canonical[:, K:]), '1 i j -> 1 1 i j')
     def arrange(self, x:Tensor) -> Tensor: return take_tokens(x, self.perm)
     def attend(self, q, k, v): return F.scaled_dot_product_attention(q, k, v, attn_mask=self.visible)
@@ -195,9 +214,10 @@ class MapetPermuted:
 # %% ../nbs/60_attention.ipynb #91a9d654
 def mapet_layout(ranks:Tensor,         # (B, L) integer ranks from `mapet_ranks`
                  attention:str='fast', # 'fast' or 'dense'
+                 context:int=None,     # the fast path's K context patches per sample, if known; None: counted
                 ):
     "The layout that runs MaPeT's attention for `ranks`."
-    if attention == 'fast': return MapetPermuted(ranks)
+    if attention == 'fast': return MapetPermuted(ranks, context)
     if attention == 'dense': return MapetDense(ranks)
     raise ValueError(f"attention must be 'fast' or 'dense', got {attention!r}")
 

@@ -97,17 +97,20 @@ PRETRAIN_RULES = dict(epochs=at_least(1), bs=at_least(1), save_every=at_least(1)
 
 @call_parse
 def aim_pretrain(recipe:str='saim',        # method: saim, semaim, semaim_ema, semaim_feat, mapet, milan, semmae, mae, aim
-                 data:str='embedded',      # 'embedded' (ships with aim_nb), 'fashion-mnist' (Debian's files) or an image folder
+                 data:str='embedded',      # 'embedded' (ships with aim_nb), 'fashion-mnist' (Debian's files), an image folder, or 'synthetic[:N]' random images
                  preset:str='tiny',        # model size: tiny (CPU minutes), small (ViT-S/16), base (ViT-B/16)
                  epochs:int=None,          # default: the recipe's (tiny: 10; small and base: the paper's)
                  bs:int=64,                # batch size per process
                  teacher:str=None,         # for semaim_feat, mapet, milan, semmae: efficientnet-lite0, timm:NAME:FILE, clip:ARCH:FILE
+                 teacher_features:str='step', # step: the teacher runs every step; once: once per image before training, each batch cropped from it (embedded, fashion-mnist)
                  opts:str=None,            # recipe options 'key=value,...', e.g. 'mask_ratio=0.6,depth=6'; an unknown key lists the valid ones
                  out:str=None,             # run folder; default runs/RECIPE-PRESET
                  resume:store_true=False,  # continue the run in --out from its last checkpoint
                  overwrite:store_true=False, # replace the run in --out
                  save_every:int=None,      # also checkpoint every N training steps (a checkpoint follows every epoch anyway)
                  precision:str='auto',     # auto (bf16/fp16 on a GPU, fp32 on a CPU), bf16, fp16 or fp32
+                 compile:str='auto',       # torch.compile the model: auto (on a GPU), yes or no
+                 log:str=None,             # experiment log in the run folder: tensorboard or wandb
                  seed:int=0):              # random seed
     "Pretrain a ViT encoder with one of aim_nb's recipes and export it in timm's layout."
     run_command('aim_pretrain', _pretrain, dict(locals()), PRETRAIN_RULES)

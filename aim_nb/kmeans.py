@@ -65,7 +65,7 @@ def lloyd_step(x:Tensor,      # points (G, N, D)
     "One Lloyd update: every centre moves to the mean of its points, an empty one onto the worst-served point of its group."
     G, N, D = x.shape
     rows = rearrange(assign + k * torch.arange(G, device=x.device)[:, None], 'g n -> (g n)')  # (G·N,) row g·k + assign
-    counts = torch.bincount(rows, minlength=G * k)                                          # (G·k,)
+    counts = x.new_zeros(G * k).index_add_(0, rows, x.new_ones(G * N))                        # (G·k,): a fixed shape, unlike bincount's
     sums = x.new_zeros(G * k, D).index_add_(0, rows, rearrange(x, 'g n d -> (g n) d'))      # (G·k, D): no (N, k) one-hot
     means = rearrange(sums / counts.clamp_min(1)[:, None], '(g k) d -> g k d', g=G)          # (G, k, D)
     is_empty = rearrange(counts == 0, '(g k) -> g k', g=G)                                  # (G, k)

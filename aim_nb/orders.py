@@ -264,6 +264,7 @@ class Context:
 # %% ../nbs/30_orders.ipynb #b3c7a10a
 class Order(nn.Module):
     "An autoregressive order, a part of a model: `order(ctx) -> (B, L)` ranks, smaller = earlier, ties share a step."
+    ties = None   # whether its ranks tie at the front: False (never), True, or None (unknown: the fast attention looks)
     def forward(self, ctx:Context) -> Tensor: raise NotImplementedError
 
     def is_pred(self, ranks:Tensor) -> Tensor|None:
@@ -279,6 +280,7 @@ class GridOrder(Order):
     def __init__(self, ranks_fn=random_ranks):
         super().__init__()
         self.ranks_fn = ranks_fn
+        self.ties = False if ranks_fn in (raster_ranks, snake_ranks, random_ranks, center_ring_ranks) else None   # steps 0..L-1
     def forward(self, ctx:Context) -> Tensor: return self.ranks_fn(ctx.batch_size, ctx.grid, device=ctx.device, generator=ctx.generator)
     def extra_repr(self) -> str: return self.ranks_fn.__name__
 
@@ -293,6 +295,7 @@ class MaPeTOrder(Order):
 
 class PrefixOrder(Order):
     "AIM's order (`prefix_ranks`): raster after a random bidirectional prefix, which is not predicted."
+    ties = True
     def forward(self, ctx:Context) -> Tensor: return prefix_ranks(ctx.batch_size, ctx.grid, device=ctx.device, generator=ctx.generator)[0]
     def is_pred(self, ranks:Tensor) -> Tensor: return ~self.is_prefix(ranks)
 
@@ -319,6 +322,7 @@ class SemanticOrder(Order):
         if reference not in ('cls', 'mean'): raise ValueError(f"reference must be 'cls' or 'mean', got {reference!r}")
         if scorer is not None and teacher is not None: raise ValueError("a semantic order scores with a scorer or a teacher, not both")
         self.ranks_fn = SEMANTIC_RANKS[ranks] if isinstance(ranks, str) else ranks
+        self.ties = False if isinstance(ranks, str) else None      # the named rankings shuffle equal keys: steps 0..L-1
         self.reference, self.scorer, self.teacher = reference, scorer, teacher
 
     def tokens(self, ctx:Context) -> Tensor:

@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['TEACHER_SPECS', 'SAIM_OPT', 'MAE_OPT', 'RECIPES', 'PRESET_OPTIONS', 'PRESET_TRAINING', 'TRAINING_OPTIONS',
-           'teacher_parts', 'make_teacher', 'MethodOptions', 'PixelOptions', 'QueryOptions', 'SemanticOptions',
-           'SAIMOptions', 'SemAIMOptions', 'SemAIMEMAOptions', 'SemAIMFeatOptions', 'FirstBatches', 'MaPeTOptions',
-           'MaskedOptions', 'MAEOptions', 'MILANOptions', 'SemMAEOptions', 'AIMOptions', 'SavedPart', 'Recipe',
-           'Training', 'method_options', 'recipe_options', 'checked_options', 'recipe_config', 'Built', 'build_recipe',
-           'recipe_learner']
+           'TEACHER_FEATURES', 'teacher_parts', 'make_teacher', 'MethodOptions', 'PixelOptions', 'QueryOptions',
+           'SemanticOptions', 'SAIMOptions', 'SemAIMOptions', 'SemAIMEMAOptions', 'SemAIMFeatOptions', 'FirstBatches',
+           'MaPeTOptions', 'MaskedOptions', 'MAEOptions', 'MILANOptions', 'SemMAEOptions', 'AIMOptions', 'SavedPart',
+           'Recipe', 'Training', 'method_options', 'recipe_options', 'checked_options', 'recipe_config', 'Built',
+           'build_recipe', 'recipe_learner']
 
 # %% ../nbs/82_recipes.ipynb #6291ca9c
 import itertools
@@ -29,6 +29,7 @@ from .tokenizer import KMeansTokenizer
 from .ar import SAIM, MaPeT, PrefixAIM
 from .mim import MAE, DecoderConfig, DECODER_PRESETS, SemMAESchedule
 from .learner import pretrain_learner
+from .feature_crops import teacher_once
 
 # %% ../nbs/82_recipes.ipynb #2db2021e
 TEACHER_SPECS = "'efficientnet-lite0', 'timm:NAME:WEIGHTS_FILE', 'clip:ARCH:WEIGHTS_FILE' or 'random-vit'"
@@ -346,11 +347,20 @@ def build_recipe(recipe:str='saim',   # a name in RECIPES
     return Built(method.build(cfg, teacher, dls), [cb() for cb in r.cbs], train, config)
 
 # %% ../nbs/82_recipes.ipynb #8599283d
-def recipe_learner(recipe:str, dls, preset:str='tiny', teacher=None, path='.', precision:str='auto', cbs=None, log='metrics.csv', **options):
+TEACHER_FEATURES = ('step', 'once')
+
+def recipe_learner(recipe:str, dls, preset:str='tiny', teacher=None, path='.', precision:str='auto', cbs=None, log='metrics.csv',
+                   teacher_features:str='step',  # 'step': the teacher runs on every batch; 'once': on every image's full view, cropped after
+                   teacher_cache=None,           # folder of the 'once' cache file; default: `path`
+                   **options):
     "A `pretrain_learner` for a named recipe; its `epochs`, `warmup` and `built` (config included) are attributes."
+    if teacher_features not in TEACHER_FEATURES: raise ValueError(f"teacher_features must be 'step' or 'once', got {teacher_features!r}")
+    if teacher_features == 'once' and not _recipe(recipe).needs_teacher:
+        raise ValueError(f"teacher_features='once' caches a teacher's features; recipe {recipe!r} has no teacher")
     built = build_recipe(recipe, dls, preset, teacher, **options)
     t = dict(built.train)
     epochs, warmup = t.pop('epochs'), t.pop('warmup')
-    learn = pretrain_learner(built.model, dls, **t, precision=precision, cbs=built.cbs + list(cbs or []), path=path, log=log)
-    learn.epochs, learn.warmup, learn.built = epochs, warmup, built
+    once = [teacher_once(built.model, dls, teacher_cache or path)] if teacher_features == 'once' else []
+    learn = pretrain_learner(built.model, dls, **t, precision=precision, cbs=built.cbs + once + list(cbs or []), path=path, log=log)
+    learn.epochs, learn.warmup, learn.built, learn.teacher_features = epochs, warmup, built, teacher_features
     return learn

@@ -208,6 +208,8 @@ class TimmTeacher(Teacher):
                          model_or_name if isinstance(model_or_name, str) else cfg.get('architecture', type(model).__name__))
         self.is_vit, self.dim = is_vit, model.num_features
         if is_vit: self._check_vit_size()
+        self._seen = {}                        # the last block's attention input, kept by a hook set once (per call would break torch.compile's graph)
+        if self.has_attention: model.blocks[-1].attn.register_forward_pre_hook(lambda m, args: self._seen.update(x=args[0]))
 
     def _own_stats(self, model) -> tuple:
         "The model's own normalisation: its pretrained_cfg mean and std (ImageNet's when it has none); averaged over RGB for a grey model."
@@ -237,15 +239,12 @@ class TimmTeacher(Teacher):
         return self._vit_features(x)
 
     def _vit_features(self, x:Tensor) -> tuple:
-        net, seen = self.net, {}
-        hook = net.blocks[-1].attn.register_forward_pre_hook(lambda m, args: seen.update(x=args[0])) if self.has_attention else None
-        try: tokens = net.forward_features(x)                                 # (B, P + L, D): cls, registers, patches
-        finally:
-            if hook is not None: hook.remove()
+        net = self.net
+        tokens = net.forward_features(x)                                      # (B, P + L, D): cls, registers, patches
         P, (gh, gw) = net.num_prefix_tokens, net.patch_embed.dynamic_feat_size(x.shape[-2:])
         fmap = rearrange(tokens[:, P:], 'b (h w) d -> b h w d', h=gh, w=gw)   # registers dropped
         glob = tokens[:, 0] if net.has_class_token else fmap.mean((1, 2))
-        attn = None if hook is None else rearrange(self._last_attention(seen['x']), 'b (h w) -> b h w', h=gh, w=gw)
+        attn = rearrange(self._last_attention(self._seen.pop('x')), 'b (h w) -> b h w', h=gh, w=gw) if self.has_attention else None
         return glob, fmap, attn
 
     def _last_attention(self, y:Tensor) -> Tensor:
@@ -321,15 +320,15 @@ class ClipTeacher(Teacher):
         stats = (pre.get('mean', OPENAI_DATASET_MEAN), pre.get('std', OPENAI_DATASET_STD))
         super().__init__(visual, in_stats, size, stats, 3, f'open_clip:{arch}')
         self.dim = visual.output_dim if visual.proj is not None else visual.transformer.width
+        self._seen = {}                        # the tokens and the last block's ln_1 output, kept by hooks set once (torch.compile-friendly)
+        visual.transformer.register_forward_hook(lambda m, args, out: self._seen.update(x=out))
+        visual.transformer.resblocks[-1].ln_1.register_forward_hook(lambda m, args, out: self._seen.update(y=out))
 
     def features(self, x:Tensor) -> tuple:
         "Native (pooled (B, E), patch tokens after ln_post and proj (B, h, w, E), cls attention (B, h, w))."
-        v, block, seen = self.net, self.net.transformer.resblocks[-1], {}
-        hooks = [v.transformer.register_forward_hook(lambda m, args, out: seen.update(x=out)),
-                 block.ln_1.register_forward_hook(lambda m, args, out: seen.update(y=out))]
-        try: pooled = v(x)                                                     # (B, E) open_clip's own global feature
-        finally:
-            for h in hooks: h.remove()
+        v, block = self.net, self.net.transformer.resblocks[-1]
+        pooled = v(x)                                                          # (B, E) open_clip's own global feature
+        seen = {k: self._seen.pop(k) for k in ('x', 'y')}
         if isinstance(pooled, tuple): pooled = pooled[0]                       # towers built with output_tokens=True
         (gh, gw), B = v.grid_size, len(x)
         tokens = v.ln_post(_batch_first(seen['x'], B, 1 + gh * gw))            # (B, 1+L, W)

@@ -1,0 +1,10 @@
+"""Run one of aim_nb's console scripts where aim_nb is on the path but not installed (a bare GPU machine):
+
+    python benchmarks/aim.py aim_bench --preset base --device cuda
+"""
+import sys
+from aim_nb import commands
+
+if __name__ == '__main__':
+    command = sys.argv.pop(1)
+    getattr(commands, command)()   # fastcore's call_parse reads the flags from sys.argv

@@ -1,0 +1,201 @@
+"""AIM's and MaPeT's attention formulations side by side, and lightly's AIM next to aim_nb's: one training step each.
+
+    python benchmarks/aim_peers.py [--shapes base s64 tiny] [--groups aim mapet saim] [--rounds 5] [--devices cpu cuda]
+
+Shapes: `base` is ViT-B/16 at 224 px with 4 images; `s64` a ViT-S-like encoder on 64-px images (patch 8,
+width 384, depth 12, 6 heads, L = 64) with 64 images. A step is forward + backward (bf16 autocast on a GPU,
+fp32 on a CPU), gradients cleared; no optimiser step, which would cost every case the same. The cases of a
+group run in interleaved rounds (one step of each per round, after one untimed step), so a load that comes
+and goes on a shared machine hits every case alike; the table gives the median and the interquartile range
+of the rounds, and the ratio of medians to the group's first case. On a CPU the clock is the process's
+CPU time by default (`--clock cpu`), which other loads on a shared machine do not inflate as they do wall
+time; with one thread (`OMP_NUM_THREADS=1`) it is the step's compute time, with more it sums the threads.
+On a GPU it is wall time, synchronised. Every case of a group uses the same
+weights, images and ranks, and the script checks that the formulations give the same loss before timing.
+
+- aim: `PrefixAIM`'s fast path, one SDPA call a block with the per-sample prefix-causal mask (the default);
+  the split formulation it replaced (causal call, then a second call over the tied prefix,
+  `block_causal_attention`); and lightly's AIM (`MaskedCausalVisionTransformer`, one SDPA call a block with
+  a mask it builds in every block), set up as lightly's example (no cls token, one residual-MLP
+  `AIMPredictionHead` block, MSE on every patch) with the same prefix lengths, and its head as wide as the
+  encoder (lightly's default is 2048) so that it costs about what aim_nb's MLP head costs. lightly is not a dependency of
+  aim_nb: the case runs where `import lightly` works (e.g. `pip install --target DIR --no-deps lightly`
+  and `PYTHONPATH=DIR`) and is skipped with a note elsewhere.
+- mapet: `MaPeT`'s fast path, one SDPA call with the boolean mask shared by the batch (the default), against
+  the same call with that mask as an additive float bias (-inf where hidden), built once per step.
+- saim: `SAIM`'s fast path on a random order (causal calls, `is_causal=True`), against the same model
+  forced onto boolean masks (`ties=True`), which is what a layout assumes under torch.compile.
+"""
+import argparse, time
+from dataclasses import replace
+from contextlib import contextmanager
+import torch
+import torch.nn.functional as F
+from timing import devices, add_devices_arg
+import aim_nb.ar as ar
+from aim_nb.ar import PrefixAIM, MaPeT, SAIM
+from aim_nb.attention import PermutedOrder, MapetPermuted, block_causal_attention
+from aim_nb.bench import autocast
+from aim_nb.encoder import ViTConfig
+from aim_nb.orders import prefix_ranks, mapet_ranks, random_ranks
+from aim_nb.patches import patchify
+from aim_nb.targets import TokenTarget
+
+SHAPES = dict(base=(ViTConfig.preset('base'), 4),
+              s64=(ViTConfig(img_size=64, patch_size=8, embed_dim=384, depth=12, num_heads=6), 64),
+              tiny=(ViTConfig(img_size=32, patch_size=8, embed_dim=64, depth=2, num_heads=2), 4))   # a smoke test
+
+
+# ---- the alternative formulations ------------------------------------------------------------
+class SplitOrder(PermutedOrder):
+    "The split formulation: the causal call, then a second SDPA call over each sample's tied block (one host read a step)."
+    def __init__(self, ranks, ties=None):
+        super().__init__(ranks, ties)
+        self.block_end = int(self.lead.max()) + 1
+    def content(self, q, k, v): return block_causal_attention(q, k, v, self.lead + 1, start=1, n=self.block_end)
+
+
+class MapetBias(MapetPermuted):
+    "MaPeT's shared mask as an additive float bias, built once per step."
+    def __init__(self, ranks, context=None):
+        super().__init__(ranks, context)
+        self.bias = torch.zeros(self.visible.shape, device=ranks.device).masked_fill(~self.visible, float('-inf'))
+    def attend(self, q, k, v): return F.scaled_dot_product_attention(q, k, v, attn_mask=self.bias.to(q.dtype))
+
+
+@contextmanager
+def layouts(order=None, mapet=None):
+    "Run aim_nb's models with other layout classes."
+    saved = ar.order_layout, ar.mapet_layout
+    if order: ar.order_layout = lambda ranks, attention='fast', ties=None: order(ranks, ties)
+    if mapet: ar.mapet_layout = lambda ranks, attention='fast', context=None: mapet(ranks, context)
+    try: yield
+    finally: ar.order_layout, ar.mapet_layout = saved
+
+
+# ---- lightly's AIM -------------------------------------------------------------------------------
+def lightly_aim(cfg):
+    "lightly's AIM as its example builds it, or None where lightly is not importable."
+    try:
+        from lightly.models.modules import AIMPredictionHead, MaskedCausalVisionTransformer
+        from lightly.models import utils
+    except ImportError: return None
+    vit = MaskedCausalVisionTransformer(img_size=cfg.img_size, patch_size=cfg.patch_size, embed_dim=cfg.embed_dim,
+                                        depth=cfg.depth, num_heads=cfg.num_heads, qk_norm=False, class_token=False,
+                                        no_embed_class=True, global_pool='avg', num_classes=0)   # no cls: timm wants avg pooling
+    head = AIMPredictionHead(input_dim=cfg.embed_dim, output_dim=3 * cfg.patch_size ** 2, hidden_dim=cfg.embed_dim, num_blocks=1)
+    def loss(imgs, is_prefix):
+        features = vit._pos_embed(vit.forward_features(imgs, mask=~is_prefix))    # mask True: causal (not in the prefix)
+        return F.mse_loss(head(features), utils.normalize_mean_var(utils.patchify(imgs, cfg.patch_size), dim=-1))
+    return torch.nn.ModuleList([vit, head]), loss
+
+
+# ---- cases -------------------------------------------------------------------------------------------
+def step_of(model, imgs, loss):
+    "One forward + backward of `loss()`, gradients cleared."
+    def step():
+        with autocast(imgs.device): value = loss()
+        value.backward(); model.zero_grad(set_to_none=True)
+    return step
+
+
+def aim_cases(cfg, B, device, g):
+    torch.manual_seed(0)
+    model = PrefixAIM(cfg).to(device)
+    imgs = torch.randn(B, 3, cfg.img_size, cfg.img_size, generator=g).to(device)
+    ranks, is_prefix = (t.to(device) for t in prefix_ranks(B, cfg.grid, generator=g))
+    aim_loss = lambda: model(imgs, ranks=ranks).loss
+    def split_loss():
+        with layouts(order=SplitOrder): return model(imgs, ranks=ranks).loss
+    with torch.no_grad(): torch.testing.assert_close(split_loss(), aim_loss(), rtol=1e-4, atol=1e-5)
+    cases = [('AIM, one call (aim_nb)', step_of(model, imgs, aim_loss)), ('AIM, split', step_of(model, imgs, split_loss))]
+    peer = lightly_aim(cfg)
+    if peer is None: print("lightly is not importable here: its AIM is left out")
+    else:
+        lightly_model, lightly_loss = peer[0].to(device), peer[1]
+        cases.append(("lightly's AIM", step_of(lightly_model, imgs, lambda: lightly_loss(imgs, is_prefix))))
+    return cases
+
+
+def mapet_cases(cfg, B, device, g):
+    torch.manual_seed(0)
+    vocab = torch.randn(3 * cfg.patch_size ** 2, 512, generator=g).to(device)
+    tokenizer = type('Tokens', (torch.nn.Module,), dict(vocab_size=512, forward=lambda self, x: (patchify(x, cfg.patch_size) @ vocab).argmax(-1)))()
+    model = MaPeT(replace(cfg, init_values=.1), target=TokenTarget(tokenizer)).to(device)
+    imgs = torch.randn(B, 3, cfg.img_size, cfg.img_size, generator=g).to(device)
+    ranks = mapet_ranks(B, cfg.grid, generator=g)[0].to(device)
+    mask_loss = lambda: model(imgs, ranks=ranks).loss
+    def bias_loss():
+        with layouts(mapet=MapetBias): return model(imgs, ranks=ranks).loss
+    with torch.no_grad(): torch.testing.assert_close(bias_loss(), mask_loss(), rtol=1e-4, atol=1e-5)
+    return [('MaPeT, boolean mask (aim_nb)', step_of(model, imgs, mask_loss)), ('MaPeT, float bias', step_of(model, imgs, bias_loss))]
+
+
+def saim_cases(cfg, B, device, g):
+    torch.manual_seed(0)
+    model = SAIM(cfg).to(device)
+    imgs = torch.randn(B, 3, cfg.img_size, cfg.img_size, generator=g).to(device)
+    ranks = random_ranks(B, cfg.grid, generator=g).to(device)
+    causal_loss = lambda: model(imgs, ranks=ranks).loss
+    def mask_loss():
+        with layouts(order=lambda r, ties: PermutedOrder(r, ties=True)): return model(imgs, ranks=ranks).loss
+    with torch.no_grad(): torch.testing.assert_close(mask_loss(), causal_loss(), rtol=1e-4, atol=1e-5)
+    return [('SAIM, is_causal (aim_nb)', step_of(model, imgs, causal_loss)), ('SAIM, boolean masks', step_of(model, imgs, mask_loss))]
+
+GROUPS = dict(aim=aim_cases, mapet=mapet_cases, saim=saim_cases)
+
+
+# ---- timing --------------------------------------------------------------------------------------
+def clock(device, kind:str):
+    "The clock and the synchronisation: wall time (CUDA synchronised), or on a CPU the process's CPU time."
+    if device.type == 'cuda': return time.perf_counter, torch.cuda.synchronize
+    return (time.process_time if kind == 'cpu' else time.perf_counter), (lambda: None)
+
+
+def rounds(cases, n:int, device, kind:str='cpu') -> dict:
+    "Seconds of every case in `n` interleaved rounds, after one untimed step each."
+    now, sync = clock(device, kind)
+    for _, step in cases: step()
+    times = {name: [] for name, _ in cases}
+    for _ in range(n):
+        for name, step in cases:
+            sync(); t = now(); step(); sync()
+            times[name].append(now() - t)
+    return times
+
+
+def table(rows) -> str:
+    "Markdown table of (shape, case, times) rows: median and IQR in ms, and the ratio to the first case of its group."
+    out = ['| shape | case | median ms | IQR ms | vs first |', '|---|---|---:|---:|---:|']
+    first = None
+    for shape, name, times, lead in rows:
+        t = torch.tensor(times) * 1e3
+        med, q1, q3 = t.median().item(), t.quantile(.25).item(), t.quantile(.75).item()
+        if lead: first = med
+        out.append(f'| {shape} | {name} | {med:.0f} | {q3 - q1:.0f} | {med / first:.2f} |')
+    return '\n'.join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--shapes', nargs='+', choices=list(SHAPES), default=['base', 's64'])
+    ap.add_argument('--groups', nargs='+', choices=list(GROUPS), default=list(GROUPS))
+    ap.add_argument('--rounds', type=int, default=5)
+    ap.add_argument('--clock', choices=['cpu', 'wall'], default='cpu', help="on a CPU: the process's CPU time (default) or wall time")
+    add_devices_arg(ap)
+    args = ap.parse_args()
+    for device in devices(args.devices):
+        name = torch.cuda.get_device_name() if device.type == 'cuda' else f'cpu, {torch.get_num_threads()} threads, {args.clock} time'
+        print(f"\n{name}; torch {torch.__version__}; median and IQR of {args.rounds} interleaved rounds, one step = forward + backward")
+        rows = []
+        for shape in args.shapes:
+            cfg, B = SHAPES[shape]
+            label = f'{shape} (B={B}, L={cfg.num_patches})'
+            for group in args.groups:
+                cases = GROUPS[group](cfg, B, device, torch.Generator().manual_seed(0))
+                times = rounds(cases, args.rounds, device, args.clock)
+                rows += [(label, case, times[case], i == 0) for i, (case, _) in enumerate(cases)]
+                print(f'  {label} {group}: done', flush=True)
+        print(table(rows))
+
+if __name__ == '__main__': main()
