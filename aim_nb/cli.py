@@ -275,7 +275,7 @@ def run_pretraining(args:dict,         # the run's settings, `RUN_ARGS`: what it
     except Interrupted as e: raise stopped(e, 'aim_pretrain', out) from None
     if rank_distrib(): return {}
     if getattr(dls, 'failed', None) is not None and dls.failed.any(): print(data_line(dls, args['data']))   # files that failed as they loaded
-    paths = write_results(learn, out, data_stats(dls))
+    with torch.compiler.set_stance('force_eager'): paths = write_results(learn, out, data_stats(dls))   # pictures: no graph for their batch
     print(_summary(paths, cfg, learn, time.time() - start, rate))
     print(gain_line(paths['encoder'], args['data'], cfg))
     return paths

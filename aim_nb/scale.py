@@ -34,9 +34,10 @@ def resolve_compile(choice:str='auto', # 'yes', 'no', or 'auto': compile on a GP
 def compile_model(model:nn.Module,       # any aim_nb model
                   backend:str='inductor', # torch.compile's backend ('aot_eager': trace and differentiate, no code generation)
                   mode:str=None,          # torch.compile's mode, e.g. 'max-autotune'
+                  dynamic:bool=False,     # static shapes: each batch size gets its own graph (the training batch, a short last one)
                   **kwargs) -> nn.Module:
     "Compile `model`'s forward (and its backward, through AOTAutograd) in place; its state dict and parameters stay as they are."
-    model.compile(backend=backend, mode=mode, **kwargs)
+    model.compile(backend=backend, mode=mode, dynamic=dynamic, **kwargs)
     return model
 
 # %% ../nbs/83_scale.ipynb #cff1ef20
