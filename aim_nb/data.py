@@ -399,6 +399,11 @@ class _SkippingDatasets(Datasets):
 
 
 # %% ../nbs/10_data.ipynb #086953fc
+def _has_class_folders(fns:list, split_dirs=()) -> bool:
+    "Whether `fns` are labelled by their parent folders: at least two classes, none of them a train/valid split folder."
+    labels = {parent_label(f) for f in fns}
+    return len(labels) >= 2 and not labels & set(split_dirs)
+
 def folder_dls(path,                     # folder of images (any depth)
                labelled:bool=False,      # batches (images, labels), label = parent folder name
                size=224,                 # side of the images fed to the model, or (height, width)
@@ -422,9 +427,8 @@ def folder_dls(path,                     # folder of images (any depth)
     if scan.checked and len(scan.unreadable) == scan.checked:
         raise ValueError(f"none of the {scan.checked} images checked below {path} opens (of {len(fns) + scan.checked:,} found){_skipped(scan)}")
     (train, valid), split_dirs = _folder_split(path, fns, valid_pct, seed)
-    labels = {parent_label(f) for f in fns}
-    if labelled and (len(labels) < 2 or labels & set(split_dirs)):
-        raise ValueError(f"labels need the images in one sub-folder per class below {path} (at least two), found classes {sorted(labels)}")
+    if labelled and not _has_class_folders(fns, split_dirs):
+        raise ValueError(f"labels need the images in one sub-folder per class below {path} (at least two), found classes {sorted({parent_label(f) for f in fns})}")
     decode = [crop_decoder(size, min_scale=min_scale, channels=channels, train=t) for t in (augment, False)]
     tfms = [[_FolderImage(d, split_idx=i) for i, d in enumerate(decode)]] + ([[parent_label, Categorize()]] if labelled else [])
     dsets = _SkippingDatasets(fns, tfms=tfms, splits=[train, valid], n_inp=1)

@@ -21,7 +21,7 @@ from fastai.data.transforms import IntToFloatTensor, Normalize, parent_label
 from fastai.distributed import DistributedDL
 from fastai.torch_core import default_device, rank_distrib, num_distrib, to_device
 from fastai.vision.core import TensorImage, TensorCategory
-from .data import (scan_folder, _folder_split, embedded_arrays, fashion_mnist_arrays, FASHION_MNIST_CLASSES,
+from .data import (scan_folder, _folder_split, _has_class_folders, embedded_arrays, fashion_mnist_arrays, FASHION_MNIST_CLASSES,
                          FASHION_MNIST_STATS, IMAGENET_STATS, crop_decoder, _channels_check)
 
 # %% ../nbs/12_shards.ipynb #f887705a
@@ -46,7 +46,7 @@ def _folder_items(path:Path, valid_pct:float, seed:int) -> tuple:
     (train, valid), split_dirs = _folder_split(path, scan.files, valid_pct, seed)
     labels = [parent_label(f) for f in scan.files]
     classes = sorted(set(labels))
-    labelled = len(classes) >= 2 and not set(classes) & set(split_dirs)
+    labelled = _has_class_folders(scan.files, split_dirs)
     def item(i):
         f = scan.files[i]
         ext = f.suffix.lower().lstrip('.')
