@@ -62,17 +62,19 @@ def check_shape(cfg:ViTConfig):
     try: cfg.grid
     except ValueError as e: raise UsageError(f"{e} (--opts img_size=...)") from None
 
-def load_data(data:str, cfg:ViTConfig, bs:int=64, workers:int=None, labelled:bool=False, min_scale:float=0.2,
+def load_data(data:str, cfg:ViTConfig, bs:int=64, workers:int=None, labelled:bool=False,
+              min_scale:float=0.2,     # smallest random-crop area; 1: images and folders unaugmented (no crop, no flip)
               full_batch:bool=True):   # training needs one full batch of training images; feature extraction does not
     "fastai DataLoaders for `--data` (`check_data` passed), resized to the encoder's size and channels (with labels: class sub-folders for a folder)."
     kw = dict(size=cfg.img_size, channels=cfg.in_chans, bs=bs, labelled=labelled, min_scale=min_scale)
-    if data == 'embedded': return embedded_dls(**kw)
-    if data == 'fashion-mnist': return fashion_mnist_dls(**kw)
+    images = dict(kw, augment=min_scale < 1)   # a crop of the whole area is no crop
+    if data == 'embedded': return embedded_dls(**images)
+    if data == 'fashion-mnist': return fashion_mnist_dls(**images)
     if synthetic_count(data): return _synthetic(data, cfg, bs, labelled, min_scale)
     workers = workers if workers is not None else min(8, os.cpu_count() or 1)
     if is_shards(data): return _shards(data, kw, workers, full_batch)
     path = Path(data).expanduser()
-    try: dls = folder_dls(path, num_workers=workers, **kw)
+    try: dls = folder_dls(path, num_workers=workers, **images)
     except ValueError as e: raise ValueError(f"--data {data}: {e}") from None
     if full_batch and len(dls.train_ds) < bs:
         raise ValueError(f"{data} has {len(dls.train_ds)} training images, fewer than one batch of {bs}: add images or lower --bs")
@@ -219,12 +221,14 @@ def _summary(paths:dict, cfg:ViTConfig, learn, elapsed:float, rate:TrainingRate)
     return '\n'.join(lines)
 
 def gain_line(encoder_file, data:str, cfg:ViTConfig) -> str:
-    "Whether pretraining helped, in one line: k-NN top-1 of the encoder and of a random one of its shape (built-in data only)."
+    "Whether pretraining helped, in one line: k-NN top-1 of the encoder and the mean of random ones of its shape (built-in data only)."
     if data not in DATA_NAMES: return "no k-NN score of random images: measure the encoder with aim_eval on labelled data" if synthetic_count(data) else \
                                       f"measure the encoder on labelled images (one sub-folder per class): aim_eval --encoder {shlex.quote(str(encoder_file))} --data FOLDER"
     gain = pretraining_gain(load_encoder(encoder_file), load_data(data, cfg, bs=256, labelled=True))
     p, r = gain['pretrained'], gain['random']
-    return f"k-NN top-1 on the {data} validation images: {p:.1%} pretrained, {r:.1%} for a random encoder of the same shape ({100 * (p - r):+.1f} points)"
+    mean = sum(r) / len(r)
+    return (f"k-NN top-1 on the {data} validation images: {p:.1%} pretrained, {mean:.1%} for random encoders of the same shape "
+            f"(mean of {len(r)} seeds, {min(r):.1%} to {max(r):.1%}): {100 * (p - mean):+.1f} points")
 
 # %% ../nbs/90_cli.ipynb #01db2e32
 class RunStopped(Exception):

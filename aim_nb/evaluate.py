@@ -7,7 +7,7 @@ __all__ = ['POOLS', 'pool_tokens', 'extract_features', 'knn_scores', 'n_classes'
            'evaluate_encoder', 'score_features', 'random_encoder', 'pretraining_gain', 'show_neighbours',
            'attention_maps', 'centre_patch', 'similarity_maps', 'show_attention', 'block_depth', 'llrd_groups',
            'llrd_scales', 'LayerDecay', 'SoftTargetLoss', 'MixupCutmix', 'FinetuneAugment', 'finetune_model',
-           'finetune_learner']
+           'finetune_learner', 'probe_head']
 
 # %% ../nbs/84_evaluate.ipynb #428d0d78
 import numpy as np
@@ -131,9 +131,12 @@ def random_encoder(encoder:ViTEncoder, seed:int=0) -> ViTEncoder:
     "A `ViTEncoder` of `encoder`'s shape with fresh initial weights."
     with torch.random.fork_rng(): torch.manual_seed(seed); return ViTEncoder(encoder.cfg)
 
-def pretraining_gain(encoder:ViTEncoder, dls, pool:str='mean', k:int=20, T:float=0.07) -> dict:
-    "k-NN top-1 of `encoder` and of a random encoder of its shape: {'pretrained': ..., 'random': ...}."
-    return {name: evaluate_encoder(e, dls, pool, k, T, probe_epochs=0)['knn'] for name, e in [('pretrained', encoder), ('random', random_encoder(encoder))]}
+def pretraining_gain(encoder:ViTEncoder, dls, pool:str='mean', k:int=20, T:float=0.07,
+                     seeds:int=5,        # random encoders: one random draw's score moves by several points
+                    ) -> dict:           # {'pretrained': top-1, 'random': [top-1 of seed 0, 1, ...]}
+    "k-NN top-1 of `encoder` and of `seeds` random encoders of its shape."
+    knn = lambda e: evaluate_encoder(e, dls, pool, k, T, probe_epochs=0)['knn']
+    return dict(pretrained=knn(encoder), random=[knn(random_encoder(encoder, seed)) for seed in range(seeds)])
 
 # %% ../nbs/84_evaluate.ipynb #ac79abed
 def show_neighbours(train:tuple,      # (features, labels) of the training images
@@ -314,3 +317,18 @@ def finetune_learner(model:nn.Module,         # a timm ViT, e.g. `finetune_model
                     cbs=[StopOnNaN(), LayerDecay(llrd_scales(len(model.blocks), layer_decay)), *aug, *mix, *log, *(cbs or [])])
     learn.precision = set_precision(learn, precision)
     return learn
+
+# %% ../nbs/84_evaluate.ipynb #c8d2b3e1
+def probe_head(model:nn.Module,   # a timm ViT from `finetune_model`
+               dls,               # labelled DataLoaders: the probe learns from the training images, unaugmented
+               epochs:int=30,     # linear-probe epochs
+              ) -> float:         # the probe's validation top-1
+    "Give `model`'s head the weights of a linear probe of its frozen encoder (LP-FT)."
+    pool = 'cls' if model.global_pool == 'token' else 'mean'
+    learn, top1 = linear_probe(extract_features(model, dls.train, pool), extract_features(model, dls.valid, pool), epochs)
+    whiten, linear = learn.model                              # BatchNorm without affine, then Linear: one affine map
+    scale = (whiten.running_var + whiten.eps).rsqrt()         # (D,)
+    with torch.no_grad():
+        model.head.weight.copy_(linear.weight * scale)
+        model.head.bias.copy_(linear.bias - model.head.weight @ whiten.running_mean)
+    return top1

@@ -5,8 +5,9 @@ Cells that `nbdev_test` skips by default (the `tst_flags` of settings.ini: `#| s
 
     python tools/run_nbs.py                      # every notebook under nbs/, subfolders too, in path order
     python tools/run_nbs.py nbs/30_orders.ipynb  # some of them
+    RUN_FLAGS=slow python tools/run_nbs.py nbs/tutorials/10_compare.ipynb   # the slow cells too (a long run's cached rows)
 """
-import configparser, sys
+import configparser, os, sys
 from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
@@ -20,7 +21,7 @@ def notebooks() -> list:
 
 def _skip_flags() -> set:
     cfg = configparser.ConfigParser(); cfg.read(root / 'settings.ini')
-    return set(cfg['DEFAULT'].get('tst_flags', '').split())
+    return set(cfg['DEFAULT'].get('tst_flags', '').split()) - set(os.environ.get('RUN_FLAGS', '').split())
 
 def _is_skipped(cell, flags:set) -> bool:
     "A code cell with a `#| flag` directive among `flags`, or `#| eval: false`."
