@@ -25,10 +25,12 @@ dev_requirements = (cfg.get('dev_requirements') or '').split()
 teacher_requirements = (cfg.get('teacher_requirements') or '').split()
 scale_requirements = (cfg.get('scale_requirements') or '').split()
 
-# The embedded dataset lives in the top-level `data/` folder of the checkout; it ships inside the
-# wheel as the package `aim_nb.assets`, so `pip install aim_nb` users get the defaults too.
+# The embedded dataset is the package `aim_nb.assets` (aim_nb/assets/), so `pip install aim_nb` users get the
+# defaults too. `package_dir={'': '.'}` makes an editable install a path entry (setuptools' static .pth) instead of
+# an import hook that comes after Python's own search: from the folder that holds the clone (a folder itself named
+# aim_nb), `import aim_nb` then finds the package rather than the clone as an empty namespace package.
 lib = cfg['lib_name']
-packages = setuptools.find_packages(include=[lib, f'{lib}.*']) + [f'{lib}.assets']
+packages = setuptools.find_packages(include=[lib, f'{lib}.*'])
 
 setuptools.setup(
     name = cfg['lib_name'],
@@ -40,8 +42,8 @@ setuptools.setup(
     ] + ['Programming Language :: Python :: '+o for o in py_versions[py_versions.index(min_python):]],
     url = cfg['git_url'],
     packages = packages,
-    package_dir = {f'{lib}.assets': 'data'},
-    package_data = {f'{lib}.assets': ['*.npz', '*.md', 'LICENSE*']},
+    package_dir = {'': '.'},
+    package_data = {f'{lib}.assets': ['*.npz', '*.jpg', '*.md', 'LICENSE*']},
     include_package_data = True,
     install_requires = requirements,
     extras_require={ 'dev': dev_requirements, 'teachers': teacher_requirements, 'scale': scale_requirements },

@@ -6,7 +6,8 @@
 __all__ = ['BENCH_PRESETS', 'MIB', 'PEAK_TFLOPS', 'PATHS', 'TABLE_HEADER', 'stand_in_teacher', 'stand_in_options', 'bench_model',
            'bench_images', 'autocast', 'counted_flops', 'attention_maps', 'activation_memory', 'measured',
            'rate_spread', 'train_step', 'draw', 'device_peak', 'default_batch', 'peak_mib', 'measure_path',
-           'bench_recipe', 'results_table', 'show_results', 'machine', 'table_title', 'run_bench', 'bench_command']
+           'bench_recipe', 'results_table', 'show_results', 'machine', 'table_title', 'earlier_results', 'run_bench',
+           'bench_command']
 
 # %% ../nbs/86_bench.ipynb #d699f045
 import json
@@ -24,7 +25,7 @@ from torch.utils.flop_counter import FlopCounterMode
 logging.getLogger('torch.utils.cpp_extension').setLevel(logging.ERROR)   # torch.utils.benchmark's import warns of a CUDA toolkit where no GPU is visible
 from torch.utils.benchmark import Timer, Measurement
 from .patches import save_pictures, watched_progress
-from .encoder import ViTConfig, UsageError
+from .encoder import ViTConfig, UsageError, atomic_write
 from .attention import saved_tensors
 from .teachers import TimmTeacher
 from .tokenizer import KMeansTokenizer
@@ -244,19 +245,31 @@ def table_title(info:dict, runs:int, warmup:int, peak_name:str, compile:bool) ->
             f"FLOPs with attention counted dense; MFU: {peak_name}; torch {info['torch']}")
 
 # %% ../nbs/86_bench.ipynb #3cc3cd18
+def earlier_results(file:Path) -> list:
+    "The results an earlier run wrote to `file` (none without a file); one line when it is not what aim_bench writes."
+    if not file.is_file(): return []
+    try: results = json.loads(file.read_text())['results']
+    except (ValueError, KeyError, TypeError): results = None
+    keys = ('preset', 'recipe', 'batch')
+    if not (isinstance(results, list) and all(isinstance(r, dict) and all(k in r for k in keys) for r in results)):
+        raise ValueError(f"--resume: {file} is not a results.json that aim_bench wrote (damaged or cut short?); "
+                         "move it away, or drop --resume")
+    return results
+
 def run_bench(presets:list, recipes:list, device, batch:int=None, runs:int=5, warmup:int=2, compile:bool=False,
               peak:float=None, out:Path=Path('bench'), resume:bool=False) -> list:
     "`bench_recipe` for every preset and recipe, `results.json` rewritten after each; the results, those from an earlier run kept with `resume`."
     out.mkdir(parents=True, exist_ok=True)
     info, peak_name = machine(device), device_peak(device, peak)[1]
     settings = dict(runs=runs, warmup=warmup, compile=compile, title=table_title(info, runs, warmup, peak_name, compile), machine=info)
-    done = json.loads((out / 'results.json').read_text())['results'] if resume and (out / 'results.json').is_file() else []
+    done = earlier_results(out / 'results.json') if resume else []
     key = lambda preset, recipe: (preset, recipe, batch or default_batch(preset, device))
     have = {(r['preset'], r['recipe'], r['batch']): r for r in done}
     results = []
     for preset, recipe in watched_progress([(p, r) for p in presets for r in recipes]):
         results.append(have.get(key(preset, recipe)) or bench_recipe(recipe, preset, device, batch, runs, warmup, compile, peak))
-        (out / 'results.json').write_text(json.dumps(dict(settings, results=results), indent=1))
+        text = json.dumps(dict(settings, results=results), indent=1).encode()
+        atomic_write(out / 'results.json', lambda f: f.write(text))   # whole or not at all: a stop keeps those done
     (out / 'table.md').write_text(settings['title'] + '\n\n' + results_table(results) + '\n')
     save_pictures({out / 'bench.png': lambda: show_results(results, info['device'])})
     return results

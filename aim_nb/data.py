@@ -6,26 +6,27 @@
 __all__ = ['FASHION_MNIST_DIR', 'FASHION_MNIST_FILES', 'FASHION_MNIST_CLASSES', 'FASHION_MNIST_STATS', 'EMBEDDED_FILE',
            'IMAGENET_STATS', 'read_idx', 'write_idx', 'fashion_mnist_arrays', 'stratified_subset',
            'write_embedded_subset', 'embedded_arrays', 'BatchRandomResizedCrop', 'GrayToRGB', 'batch_tfms',
-           'arrays_dls', 'embedded_dls', 'fashion_mnist_dls', 'UnreadableImage', 'CropDecoder', 'crop_decoder',
-           'FolderScan', 'readable_images', 'scan_folder', 'folder_dls', 'plural', 'data_summary', 'data_stats',
-           'denormalize', 'example_photo']
+           'arrays_dls', 'embedded_dls', 'fashion_mnist_dls', 'printable', 'UnreadableImage', 'CropDecoder',
+           'crop_decoder', 'FolderScan', 'readable_images', 'scan_folder', 'class_label', 'folder_dls', 'plural',
+           'data_summary', 'data_stats', 'denormalize', 'example_photo']
 
 # %% ../nbs/10_data.ipynb #4c99b81f
-import gzip, io, os, struct
+import gzip, io, os, signal, struct
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
 from einops import rearrange, repeat
-from PIL import Image
+from PIL import Image, ExifTags
 from torchvision.transforms import v2
 from fastcore.meta import delegates
-from fastai.data.core import Datasets, DataLoaders
-from fastai.data.transforms import (Transform, Categorize, IntToFloatTensor, Normalize, parent_label,
-                                    image_extensions)
+from fastai.data.core import Datasets, DataLoaders, TfmdDL
+from fastai.data.transforms import Transform, Categorize, IntToFloatTensor, Normalize, image_extensions
 from fastai.vision.core import TensorImage, TensorImageBW
 from fastai.vision.augment import RandTransform
 from fastcore.foundation import is_indexer
@@ -172,11 +173,15 @@ def arrays_dls(train,                    # (images (N, H, W) uint8, labels (N,))
     _channels_check(channels)
     x, y = np.concatenate([train[0], valid[0]]), np.concatenate([train[1], valid[1]])
     splits = [list(range(len(train[0]))), list(range(len(train[0]), len(x)))]
-    tfms = [[_ArrayImage(x)]] + ([[lambda i: classes[y[i]], Categorize(vocab=list(classes), sort=False)]] if labelled else [])
+    labels = [[lambda i: classes[y[i]], Categorize(vocab=list(classes), sort=False)]] if labelled else []
+    tfms = [[_ArrayImage(x)]] + labels
     dsets = Datasets(range(len(x)), tfms=tfms, splits=splits, n_inp=1)
     stats = tuple([s * channels for s in stats])
     tfms = batch_tfms(size or x.shape[-2:], stats, augment, min_scale, gray_to_rgb=channels == 3)
-    return dsets.dataloaders(bs=bs, after_batch=tfms, device=device or default_device(), num_workers=num_workers, **kwargs)
+    dls = dsets.dataloaders(bs=bs, after_batch=tfms, device=device or default_device(), num_workers=num_workers,
+                            **kwargs)
+    dls.labelled = labelled   # `data_summary` names the classes of labelled data
+    return dls
 
 # %% ../nbs/10_data.ipynb #e646e663
 @delegates(arrays_dls)
@@ -199,16 +204,40 @@ def fashion_mnist_dls(path=FASHION_MNIST_DIR, **kwargs) -> DataLoaders:
 # %% ../nbs/10_data.ipynb #7e7c734a
 IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
 
+# %% ../nbs/10_data.ipynb #f9839460
+def printable(name) -> str:
+    "`name` (a str or a path) as any stream prints it: the bytes of a file name that are not UTF-8 as `\\xe9` escapes."
+    text = str(name)
+    try: return text.encode('utf-8', 'surrogateescape').decode('utf-8', 'backslashreplace')
+    except UnicodeEncodeError:                          # surrogates that no file name holds
+        return text.encode('utf-8', 'backslashreplace').decode('utf-8')
+
 # %% ../nbs/10_data.ipynb #c0d1e2f4
 class UnreadableImage(OSError):
     "An image file that does not open or decode (cut short, not an image, a decompression bomb)."
 
 _PIL_FAILURES = (OSError, SyntaxError, ValueError, EOFError, struct.error, Image.DecompressionBombError)
+_T = Image.Transpose
+_EXIF_TURNS = {2: _T.FLIP_LEFT_RIGHT, 3: _T.ROTATE_180, 4: _T.FLIP_TOP_BOTTOM, 5: _T.TRANSPOSE,  # EXIF orientation ->
+               6: _T.ROTATE_270, 7: _T.TRANSVERSE, 8: _T.ROTATE_90}      # the turn that shows it, as `exif_transpose`
+_SIDEWAYS = (_T.TRANSPOSE, _T.ROTATE_270, _T.TRANSVERSE, _T.ROTATE_90)  # the turns that swap width and height
+_16_BIT = ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I')   # PIL's modes of 16-bit grayscale ('I': in 32-bit integers)
 
 def _open(src) -> Image.Image:
     "A PIL image, not decoded yet, from a path, bytes, a file object or an image."
     if isinstance(src, Image.Image): return src
     return Image.open(io.BytesIO(src) if isinstance(src, (bytes, bytearray, memoryview)) else src)
+
+def _exif_turn(img:Image.Image):
+    "The transpose that shows `img` as viewers do (its EXIF orientation); None for an image shown as stored."
+    if 'exif' not in img.info: return None                  # most files: nothing to parse
+    try: return _EXIF_TURNS.get(img.getexif().get(ExifTags.Base.Orientation, 1))
+    except (*_PIL_FAILURES, TypeError): return None         # a damaged EXIF block: the pixels as stored
+
+def _eight_bit(img:Image.Image) -> Image.Image:
+    "`img` in 8 bits where it is 16-bit grayscale: the high byte, as PIL reads 16-bit RGB (its `convert('L')` clips)."
+    if img.mode not in _16_BIT: return img
+    return Image.fromarray((np.asarray(img).astype(np.int32).clip(0, 65535) >> 8).astype(np.uint8))
 
 @dataclass
 class CropDecoder:
@@ -219,15 +248,16 @@ class CropDecoder:
     train: bool = True         # random crop + flip; else the centred square
     ratio: tuple = (3/4, 4/3)  # range of the crop's aspect (width / height), log-uniform
 
-    def box(self, img:Image.Image) -> tuple:
-        "(top, left, height, width) of the crop in the original's pixels: torchvision's draw on training (torch's RNG)."
-        if self.train: return v2.RandomResizedCrop.get_params(img, [self.min_scale, 1.], list(self.ratio))
-        W, H = img.size
+    def box(self, size:tuple) -> tuple:
+        "(top, left, height, width) of the crop in an image of `size` (width, height): torchvision's draw on training."
+        W, H = size
+        if self.train:                                       # the size as a tensor with no pixels: nothing allocated
+            return v2.RandomResizedCrop.get_params(torch.empty(0, H, W), [self.min_scale, 1.], list(self.ratio))
         side = min(W, H)
         return (H - side) // 2, (W - side) // 2, side, side
 
     def draft(self, img:Image.Image, h:int, w:int) -> tuple:
-        "JPEG draft mode: decode at 1/2, 1/4 or 1/8 of the size where the crop still keeps `size` pixels a side; the scale (x, y)."
+        "JPEG draft mode: decode at 1/2, 1/4 or 1/8 where the crop keeps `size` pixels a side; the scale (x, y) of it."
         (out_h, out_w), (W, H) = as_pair(self.size), img.size
         k = next(s for s in (8, 4, 2, 1) if s == 1 or (h >= s * out_h and w >= s * out_w))
         drafted = img.draft('RGB' if self.channels == 3 else 'L', (W // k, H // k)) if k > 1 else None
@@ -235,26 +265,34 @@ class CropDecoder:
         return img.width / W, img.height / H                     # (1, 1) unless drafted by a Pillow that does not say
 
     def __call__(self, src) -> torch.Tensor:
-        mode = 'RGB' if self.channels == 3 else 'L'
         try:
             with _open(src) as img:
-                top, left, h, w = self.box(img)
-                flip = self.train and torch.rand(1).item() < 0.5   # drawn after the box, as v2.RandomHorizontalFlip after the crop
-                sx, sy = self.draft(img, h, w)
-                img.load()                                          # decodes, at the draft's scale
-                if img.mode != mode: img = img.convert(mode)
-        except _PIL_FAILURES as e: raise UnreadableImage(f"{src if isinstance(src, (str, os.PathLike)) else type(src).__name__}: {e}") from e
+                turn, (W, H) = _exif_turn(img), img.size
+                top, left, h, w = self.box((H, W) if turn in _SIDEWAYS else (W, H))   # on the image as shown
+                flip = self.train and torch.rand(1).item() < 0.5   # drawn after the box, as v2's flip after the crop
+                sx, sy = self.draft(img, h, w)                     # in the stored image's axes
+                img.load()                                         # decodes, at the draft's scale
+                img = self._shown(img, turn)
+        except _PIL_FAILURES as e:
+            name = printable(src) if isinstance(src, (str, os.PathLike)) else type(src).__name__
+            raise UnreadableImage(printable(f"{name}: {e}")) from e
+        if turn in _SIDEWAYS: sx, sy = sy, sx
         box = (left * sx, top * sy, (left + w) * sx, (top + h) * sy)
-        out = img.resize(as_pair(self.size)[::-1], Image.BILINEAR, box=box)  # antialiased, as torchvision does on PIL images
+        out = img.resize(as_pair(self.size)[::-1], Image.BILINEAR, box=box)  # antialiased, as torchvision on PIL
         if flip: out = out.transpose(Image.FLIP_LEFT_RIGHT)
         x = torch.from_numpy(np.array(out))
         return (rearrange(x, 'h w c -> c h w') if x.ndim == 3 else x[None]).contiguous()
 
+    def _shown(self, img:Image.Image, turn) -> Image.Image:
+        "The decoded `img` in 8 bits and the decoder's mode, turned as it is shown."
+        img, mode = _eight_bit(img), 'RGB' if self.channels == 3 else 'L'
+        if img.mode != mode: img = img.convert(mode)
+        return img if turn is None else img.transpose(turn)
+
 def crop_decoder(size:int, *, min_scale:float=0.2, channels:int=3, train:bool=True) -> CropDecoder:
-    "Training: torchvision's `RandomResizedCrop(size, scale=(min_scale, 1), ratio=(3/4, 4/3))` + flip, cut from the original; else its centred square. Decodes JPEGs in draft mode."
+    "Training: torchvision's `RandomResizedCrop(size, scale=(min_scale, 1))` + flip, of the original; else its centre."
     _channels_check(channels)
     return CropDecoder(size, min_scale, channels, train)
-
 
 # %% ../nbs/10_data.ipynb #5a1c0e02
 @dataclass
@@ -295,7 +333,8 @@ class _FolderWalk:
 
     def _follow(self, link:Path):
         try: real = link.resolve(strict=True)
-        except (OSError, RuntimeError): return self.scan.broken_links.append(self._name(link))  # RuntimeError: a link to itself
+        except (OSError, RuntimeError):                     # RuntimeError: a link to itself
+            return self.scan.broken_links.append(self._name(link))
         if real.is_dir(): self._enter(link, real)
         elif real.is_file() and _is_image(link): self._take(link, real)
 
@@ -319,7 +358,9 @@ class _FolderWalk:
 def _readable(fn) -> bool:
     "Whether `fn` opens and decodes as an image (at 1/8 of its size where it is a JPEG, as fastai's `verify_image`)."
     try:
-        with Image.open(fn) as im: im.draft(im.mode, (32, 32)); im.load()
+        with Image.open(fn) as im:
+            im.draft(im.mode, (32, 32))
+            im.load()
         return True
     except _PIL_FAILURES: return False
 
@@ -332,19 +373,17 @@ def _spread(items:list, k:int) -> list:
     if len(items) <= k: return list(items)
     return [items[i] for i in np.linspace(0, len(items) - 1, k).round().astype(int)] if k > 1 else items[:k]
 
-
 # %% ../nbs/10_data.ipynb #5a1c0e04
 def scan_folder(path,          # the folder
                 check:int=64,  # how many files, spread over the list, to open now
                ) -> FolderScan:
-    "Every image file below `path` once, by the rules above, and what was left out; `check` of them opened, the unreadable left out."
+    "Every image file below `path` once, by the rules above, and what was left out; `check` of them opened to check."
     scan = _FolderWalk(Path(path)).run()
     sample = _spread(scan.files, check)
     bad = set(sample) - set(readable_images(sample))
     scan.unreadable, scan.checked = sorted(str(f.relative_to(scan.root)) for f in bad), len(sample)
     scan.files = [f for f in scan.files if f not in bad]
     return scan
-
 
 # %% ../nbs/10_data.ipynb #c8487a36
 def _random_split(n:int, valid_pct:float, seed:int) -> tuple:
@@ -358,54 +397,132 @@ def _folder_split(path:Path, fns:list, valid_pct:float, seed:int) -> tuple:
     "Split by `train/` + `valid|val|test/` folders when both exist, else at random; also the split folders' names."
     valid = next((n for n in ('valid', 'val', 'test') if (path / n).is_dir()), None)
     if not ((path / 'train').is_dir() and valid):
-        if len(fns) < 2: raise ValueError(f"{path} holds only 1 readable image: a random split needs at least 2, one to validate on; add images")
+        if len(fns) < 2:
+            raise ValueError(f"{printable(path)} holds only 1 readable image: a random split needs at least 2, "
+                             "one to validate on; add images")
         return _random_split(len(fns), valid_pct, seed), ()
     top = [f.relative_to(path).parts[0] for f in fns]
     splits = tuple([i for i, t in enumerate(top) if t == side] for side in ('train', valid))
     for side, idx in zip(('train', valid), splits):
-        if not idx: raise ValueError(f"{path / side} holds no readable images: put some in it, or remove it to split {path} at random")
+        if not idx: raise ValueError(f"{printable(path / side)} holds no readable images: put some in it, "
+                                     f"or remove it to split {printable(path)} at random")
     return splits, ('train', valid)
 
 # %% ../nbs/10_data.ipynb #c0d1e2f5
 class _FolderImage(Transform):
-    "Item transform of one split (`split_idx` 0 training, 1 validation): an image file -> uint8 `TensorImage` by `decode`."
-    def __init__(self, decode:CropDecoder, split_idx:int): super().__init__(split_idx=split_idx); self.decode = decode
+    "Item transform of one split (`split_idx` 0 training, 1 validation): file -> uint8 `TensorImage` by `decode`."
+    def __init__(self, decode:CropDecoder, split_idx:int):
+        super().__init__(split_idx=split_idx)
+        self.decode = decode
     def encodes(self, fn:Path): return (TensorImage if self.decode.channels == 3 else TensorImageBW)(self.decode(fn))
 
 class _NormalizeInPlace(Normalize):
     "fastai's `Normalize` on the fresh float batch `IntToFloatTensor` made, in place: 2.5 times faster on the CPU."
     def encodes(self, x:TensorImage): return x.sub_(self.mean).div_(self.std)
 
+@contextmanager
+def _seeded(seed:int=None):
+    "Within: torch's CPU generator seeded with `seed`, put back after (CUDA's untouched); as it is for `seed` None."
+    with torch.random.fork_rng(devices=[], enabled=seed is not None):
+        if seed is not None: torch.default_generator.manual_seed(seed)
+        yield
+
 class _SkippingDatasets(Datasets):
     "fastai `Datasets` whose items that do not open are replaced by the next one of the split, and marked in `failed`."
-    failed = ids = None  # (all files,) bool in shared memory, so the loader's workers mark it too; the split's file numbers
+    failed = ids = None  # (all files,) bool in shared memory, which the workers mark too; the split's file numbers
     def __init__(self, items=None, *args, **kwargs):
         super().__init__(items, *args, **kwargs)
-        if items is not None: self.failed, self.ids = torch.zeros(len(items), dtype=torch.bool).share_memory_(), torch.arange(len(items))
+        if items is not None:
+            self.failed, self.ids = torch.zeros(len(items), dtype=torch.bool).share_memory_(), torch.arange(len(items))
 
     def subset(self, i):
         sub = super().subset(i)
         sub.failed, sub.ids = self.failed, self.ids[torch.as_tensor(self.splits[i], dtype=torch.long)]
         return sub
 
-    def __getitem__(self, it):
-        if not is_indexer(it): return super().__getitem__(it)
+    def __getitem__(self, it): return self.item(it) if is_indexer(it) else super().__getitem__(it)
+
+    def item(self, i:int, seed:int=None) -> tuple:
+        "Item `i`, or the next of the split that opens; each try starts from torch's CPU generator seeded with `seed`."
         for k in range(len(self)):
-            j = (it + k) % len(self)
+            j = (i + k) % len(self)
             if self.failed[self.ids[j]]: continue
-            try: return super().__getitem__(j)
+            try:
+                with _seeded(seed): return super().__getitem__(j)
             except UnreadableImage: self.failed[self.ids[j]] = True
         raise UnreadableImage(f"none of the {len(self):,} images of this split opens as an image")
 
+# %% ../nbs/10_data.ipynb #9398592b
+_WORKER_IGNORES = tuple(getattr(signal, n) for n in ('SIGINT', 'SIGTERM', 'SIGHUP') if hasattr(signal, n))
+
+class _FolderDL(TfmdDL):
+    "fastai `TfmdDL` whose items decode from torch's CPU generator seeded by their place in the epoch."
+    epoch_seed = 0
+    def before_iter(self):
+        super().before_iter()
+        self.epoch_seed = self.rng.getrandbits(64)   # after fastai renewed `rng` for the epoch, before it shuffles
+
+    def get_idxs(self) -> list:
+        "(seed, index) pairs when shuffled (training): fastai's order, and a seed for each place drawn from `epoch_seed`."
+        idxs = super().get_idxs()
+        if not self.shuffle: return idxs          # validation decodes without random draws; fastai's `get_preds` reorders ints
+        seeds = np.random.default_rng(self.epoch_seed).integers(2 ** 32, size=len(idxs))
+        return list(zip(seeds.tolist(), idxs))
+
+    def create_item(self, s):
+        seed, i = s if isinstance(s, (tuple, list)) else (0, s or 0)   # an index alone: fastai's look at the types
+        if isinstance(self.dataset, _SkippingDatasets): return self.dataset.item(i, seed)
+        with _seeded(seed): return self.dataset[i]                       # another dataset: fastai's `test_dl`
+
+    def wif(self):
+        "In each worker process: ignore the stop signals; the main process stops the run and ends its workers."
+        for sig in _WORKER_IGNORES: signal.signal(sig, signal.SIG_IGN)
+
+# %% ../nbs/10_data.ipynb #83b4db19
+def class_label(file, root, split_dirs=()) -> str:
+    "The class of `file`: its first folder below `root` (below `train/` or `valid/` in `split_dirs`); None if none."
+    parts = Path(file).relative_to(root).parts
+    if parts[0] in split_dirs: parts = parts[1:]
+    return parts[0] if len(parts) > 1 else None
+
+def _has_class_folders(fns:list, root, split_dirs=()) -> bool:
+    "Whether `fns` below `root` are labelled by `class_label`: every one in a class folder, two classes at least."
+    labels = [class_label(f, root, split_dirs) for f in fns]
+    return None not in labels and len(set(labels)) >= 2
+
+def _label_tfms(path:Path, fns:list, split_dirs) -> list:
+    "fastai transforms from an image file of `fns` to its class number, once each is found in a class folder."
+    labels = [class_label(f, path, split_dirs) for f in fns]
+    loose = sorted(f.relative_to(path) for f, c in zip(fns, labels) if c is None)
+    if loose:
+        verb = 'is' if len(loose) == 1 else 'are'
+        raise ValueError(f"labels need the images in one sub-folder per class below {printable(path)} (at least two): "
+                         f"{len(loose):,} {verb} not in one ({_first(loose)})")
+    names = sorted({printable(c) for c in labels})
+    if len(names) < 2:
+        raise ValueError(f"labels need the images in one sub-folder per class below {printable(path)} (at least two); "
+                         f"found only {names[0]}")
+    if len(names) < len(set(labels)):
+        raise ValueError(f"class folders below {printable(path)} differ only in bytes that are not UTF-8: rename one")
+    return [partial(class_label, root=path, split_dirs=split_dirs), printable, Categorize(vocab=names, sort=False)]
 
 # %% ../nbs/10_data.ipynb #086953fc
-def _has_class_folders(fns:list, split_dirs=()) -> bool:
-    "Whether `fns` are labelled by their parent folders: at least two classes, none of them a train/valid split folder."
-    labels = {parent_label(f) for f in fns}
-    return len(labels) >= 2 and not labels & set(split_dirs)
+def _checked_scan(path:Path, check:int) -> FolderScan:
+    "`scan_folder(path, check)`, stopping with a message where it found no image, or none of those checked opens."
+    scan = scan_folder(path, check)
+    if not scan.files:
+        raise ValueError(f"no readable images (.jpg, .png, ...) found below {printable(path)}{_skipped(scan)}")
+    if scan.checked and len(scan.unreadable) == scan.checked:
+        raise ValueError(f"none of the {scan.checked} images checked below {printable(path)} opens "
+                         f"(of {len(scan.files) + scan.checked:,} found){_skipped(scan)}")
+    return scan
+
+def _failed_names(failed:torch.Tensor, files:list, root:Path) -> list:
+    "`dls.load_failures`: the printable names below `root` of the `files` that `failed` marks, by any process, so far."
+    return sorted(printable(files[i].relative_to(root)) for i in failed.nonzero().flatten().tolist())
 
 def folder_dls(path,                     # folder of images (any depth)
-               labelled:bool=False,      # batches (images, labels), label = parent folder name
+               labelled:bool=False,      # batches (images, labels), label = the first folder below the root
                size=224,                 # side of the images fed to the model, or (height, width)
                channels:int=3,           # 3 (RGB) or 1 (grayscale)
                stats=None,               # (mean, std) per channel, default: ImageNet's (RGB) or Fashion-MNIST's (gray)
@@ -417,61 +534,66 @@ def folder_dls(path,                     # folder of images (any depth)
                device=None,              # where batches live, default: the GPU if there is one
                check:int=64,             # files opened before training to check them (`scan_folder`)
                **kwargs) -> DataLoaders: # passed on to `Datasets.dataloaders`
-    "fastai `DataLoaders` over a folder of images, labelled or not, by the rules above; `dls.scan` is what was found."
+    "fastai `DataLoaders` over a folder of images by the rules above; `dls.scan` is what was found."
     path = Path(path)
-    if not path.is_dir(): raise FileNotFoundError(f"image folder {path} does not exist")
+    if not path.is_dir(): raise FileNotFoundError(f"image folder {printable(path)} does not exist")
     _channels_check(channels)
-    scan = scan_folder(path, check)
+    scan = _checked_scan(path, check)
     fns = scan.files
-    if not fns: raise ValueError(f"no readable images (.jpg, .png, ...) found below {path}{_skipped(scan)}")
-    if scan.checked and len(scan.unreadable) == scan.checked:
-        raise ValueError(f"none of the {scan.checked} images checked below {path} opens (of {len(fns) + scan.checked:,} found){_skipped(scan)}")
     (train, valid), split_dirs = _folder_split(path, fns, valid_pct, seed)
-    if labelled and not _has_class_folders(fns, split_dirs):
-        raise ValueError(f"labels need the images in one sub-folder per class below {path} (at least two), found classes {sorted({parent_label(f) for f in fns})}")
+    labels = [_label_tfms(path, [fns[i] for i in train + valid], split_dirs)] if labelled else []
     decode = [crop_decoder(size, min_scale=min_scale, channels=channels, train=t) for t in (augment, False)]
-    tfms = [[_FolderImage(d, split_idx=i) for i, d in enumerate(decode)]] + ([[parent_label, Categorize()]] if labelled else [])
-    dsets = _SkippingDatasets(fns, tfms=tfms, splits=[train, valid], n_inp=1)
+    dsets = _SkippingDatasets(fns, tfms=[[_FolderImage(d, split_idx=i) for i, d in enumerate(decode)]] + labels,
+                              splits=[train, valid], n_inp=1)
     stats = stats or (IMAGENET_STATS if channels == 3 else FASHION_MNIST_STATS)
-    dls = dsets.dataloaders(bs=bs, device=device or default_device(), after_batch=[IntToFloatTensor(), _NormalizeInPlace.from_stats(*stats)], **kwargs)
-    dls.scan, dls.failed, dls.source = scan, dsets.failed, f"{Path(os.path.abspath(path)).name}/"   # the folder's own name, also for '.'
+    dls = dsets.dataloaders(bs=bs, device=device or default_device(), dl_type=_FolderDL,
+                            after_batch=[IntToFloatTensor(), _NormalizeInPlace.from_stats(*stats)], **kwargs)
+    dls.scan, dls.labelled, dls.load_failures = scan, labelled, partial(_failed_names, dsets.failed, fns, path)
+    dls.source = printable(f"{Path(os.path.abspath(path)).name}/")   # the folder's own name, also for '.'
     return dls
-
 
 # %% ../nbs/10_data.ipynb #5a1c0e09
 def plural(n:int, word:str) -> str:
     "'1 epoch', '3 epochs', '2,000 images'."
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
-def _first(names:list, k:int=3) -> str: return ', '.join(names[:k]) + (', ...' if len(names) > k else '')
+def _first(names:list, k:int=3) -> str:
+    "The first `k` of `names`, printable, and '...' for the rest."
+    return ', '.join(printable(n) for n in names[:k]) + (', ...' if len(names) > k else '')
 
 def _skipped(scan:FolderScan) -> str:
     "'; skipped 3 unreadable (a.jpg, b.png, c.gif), ...' for what `scan` left out, or ''."
-    counted = [(names, f"{len(names):,} {kind}") for names, kind in
-               [(scan.unreadable, 'unreadable'), (scan.repeated, 'reached twice through links'), (scan.hidden, 'hidden')]]
+    kinds = [(scan.unreadable, 'unreadable'), (scan.repeated, 'reached twice through links'), (scan.hidden, 'hidden')]
+    counted = [(names, f"{len(names):,} {kind}") for names, kind in kinds]
     counted.append((scan.broken_links, plural(len(scan.broken_links), 'broken link')))
     parts = [f"{count} ({_first(names)})" for names, count in counted if names]
     return '; skipped ' + ', '.join(parts) if parts else ''
 
 # %% ../nbs/10_data.ipynb #5a1c0e10
-def _with_failed(dls, scan:FolderScan) -> FolderScan:
-    "`scan` with the files that failed to load since (`dls.failed`) among its unreadable."
-    failed = getattr(dls, 'failed', None)
-    if failed is None or not failed.any(): return scan
-    late = [str(scan.files[i].relative_to(scan.root)) for i in failed.nonzero().flatten().tolist()]
-    return replace(scan, unreadable=sorted(scan.unreadable + late))
+def _with_failures(dls) -> FolderScan:
+    "The scan of `dls` (an empty one where it has none) with the files that failed to load since among its unreadable."
+    scan, failures = getattr(dls, 'scan', None) or FolderScan(Path()), getattr(dls, 'load_failures', None)
+    return replace(scan, unreadable=sorted(map(printable, scan.unreadable + failures()))) if failures else scan
+
+def _classes(dls) -> str:
+    "' of 2 classes (shirt, shoe)' for a labelled `dls`, else ''."
+    names = getattr(dls, 'vocab', None) if getattr(dls, 'labelled', False) else None
+    if names is None: return ''
+    return f" of {len(names):,} class{'' if len(names) == 1 else 'es'} ({_first(list(names))})"
 
 def data_summary(dls, name:str=None) -> str:
-    "One line on `dls`: its training and validation images and, for a folder, what was left out, so far (unreadable files are found as they load)."
-    name, scan = name or getattr(dls, 'source', 'data'), getattr(dls, 'scan', None)
-    return f"{name}: {len(dls.train_ds):,} training and {plural(len(dls.valid_ds), 'validation image')}" + (_skipped(_with_failed(dls, scan)) if scan else '')
-
+    "One line on `dls`: its images, its classes and what was left out so far (unreadable files show as they load)."
+    name = printable(name or getattr(dls, 'source', 'data'))
+    images = f"{len(dls.train_ds):,} training and {plural(len(dls.valid_ds), 'validation image')}"
+    return f"{name}: {images}{_classes(dls)}{_skipped(_with_failures(dls))}"
 
 # %% ../nbs/10_data.ipynb #d5e6f7a8
 def data_stats(dls) -> tuple:
     "(mean, std) lists of the fastai `Normalize` among `dls`'s batch transforms."
     norm = next((t for t in dls.train.after_batch.fs if isinstance(t, Normalize)), None) if dls is not None else None
-    if norm is None: raise ValueError("this needs the data's normalisation: pass DataLoaders with a fastai Normalize batch transform")
+    if norm is None:
+        raise ValueError("this needs the data's normalisation: "
+                         "pass DataLoaders with a fastai Normalize batch transform")
     return norm.mean.flatten().tolist(), norm.std.flatten().tolist()
 
 # %% ../nbs/10_data.ipynb #0e351053
@@ -483,16 +605,23 @@ def denormalize(imgs:torch.Tensor, # (B, C, H, W) normalised images
     return (imgs.detach().cpu().float() * std + mean).clamp(0, 1)
 
 # %% ../nbs/10_data.ipynb #bdb34075
-def example_photo(name:str='chelsea', # a scikit-image sample: 'chelsea', 'astronaut', 'coffee', 'rocket', ...
+def example_photo(name:str='chelsea', # 'chelsea' (in aim_nb), or a scikit-image sample: 'astronaut', 'coffee', ...
                   size=224,           # output side, or (height, width)
                  ) -> torch.Tensor:   # (3, height, width) float in [0, 1]
-    "A scikit-image sample photo, centre-cropped to the aspect of `size` and resized (antialiased)."
-    try: from skimage import data as skdata
-    except ImportError: raise ImportError("example photos come from scikit-image: pip install scikit-image") from None
-    img = torch.tensor(getattr(skdata, name)()).float() / 255
+    "A sample photo, centre-cropped to the aspect of `size` and resized (antialiased)."
+    img = torch.tensor(_photo(name)).float() / 255
     img = rearrange(img, 'h w c -> c h w') if img.ndim == 3 else repeat(img, 'h w -> c h w', c=3)
     (h, w), (H, W) = as_pair(size), img.shape[1:]
     ch, cw = min(H, round(W * h / w)), min(W, round(H * w / h))   # the largest crop with the output's aspect
     top, left = (H - ch) // 2, (W - cw) // 2
     crop = img[None, :, top:top + ch, left:left + cw]
     return F.interpolate(crop, size=(h, w), mode='bilinear', antialias=True)[0].clamp(0, 1)
+
+def _photo(name:str) -> np.ndarray:
+    "(H, W, 3) or (H, W) uint8: Chelsea from aim_nb's assets (scikit-image's photo, CC0), the others from scikit-image."
+    if name == 'chelsea':
+        with (files('aim_nb.assets') / 'chelsea.jpg').open('rb') as f, Image.open(f) as img:
+            return np.array(img.convert('RGB'))
+    try: from skimage import data as skdata
+    except ImportError: raise ImportError(f"the photo {name!r} comes from scikit-image: pip install scikit-image") from None
+    return getattr(skdata, name)()

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['VIT_PRESETS', 'TIMM_ARCH', 'CONFIG_KEY', 'UsageError', 'OptionError', 'check_fields', 'require', 'ViTConfig',
-           'ViTEncoder', 'mae_init_', 'atomic_save', 'save_encoder', 'not_safetensors', 'safetensors_metadata',
-           'encoder_config', 'load_encoder', 'timm_vit']
+           'ViTEncoder', 'mae_init_', 'WholeWrites', 'atomic_write', 'atomic_save', 'save_encoder', 'not_safetensors',
+           'safetensors_metadata', 'encoder_config', 'misfit', 'load_encoder', 'timm_vit']
 
 # %% ../nbs/20_encoder.ipynb #5c2eed5f
 import json
@@ -21,7 +21,7 @@ import timm
 from timm.layers import PatchEmbed
 from timm.models.vision_transformer import VisionTransformer
 from safetensors import safe_open
-from safetensors.torch import save_file, load_file
+from safetensors.torch import save as safetensors_bytes, load_file
 from .patches import as_pair, grid_size, sincos_pos_embed
 
 # %% ../nbs/20_encoder.ipynb #7e6bc2d2
@@ -153,20 +153,46 @@ def _new_file_mode() -> int:
     mask = os.umask(0); os.umask(mask)
     return 0o666 & ~mask
 
-def atomic_save(tensors:dict, path:Path, metadata:dict=None) -> Path:
-    "Write a safetensors file to a temporary name in the same folder, then rename it: readers never see half a file."
+class WholeWrites:
+    "A binary file whose `write` writes all it is given or raises (a disk that fills up makes the system write part)."
+    def __init__(self, file): self.file = file
+    def write(self, data) -> int:
+        rest = memoryview(data).cast('B')
+        size = len(rest)
+        while rest:
+            rest = rest[self.file.write(rest):]                # the next write of a full disk raises ENOSPC
+        return size
+    def __getattr__(self, name): return getattr(self.file, name)
+
+def atomic_write(path, write) -> Path:
+    "Write `path` by `write(file)`, a binary file open on a temporary name beside it, then rename it into place."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    os.close(fd)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')   # no two writers share it
     try:
-        save_file(tensors, tmp, metadata=metadata)
-        os.chmod(tmp, _new_file_mode())            # mkstemp (and safetensors) make 0o600 files: give the usual permissions
+        with os.fdopen(fd, 'wb', buffering=0) as f:
+            write(WholeWrites(f))
+            os.fsync(f.fileno())                               # on the disk before the rename makes it the file
+        os.chmod(tmp, _new_file_mode())            # mkstemp makes 0o600 files: give the usual permissions
         os.replace(tmp, path)                      # atomic on POSIX and Windows
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    except BaseException as e:
+        Path(tmp).unlink(missing_ok=True)          # a full disk keeps no half-written file
+        cause = _os_error(e)
+        if cause is None: raise
+        failed = OSError(f"could not write {path}: {cause.strerror or cause}")   # one argument: fastai rewrites args[0]
+        failed.errno = cause.errno
+        raise failed from None
     return path
+
+def _os_error(e:BaseException):
+    "The `OSError` behind `e`, if any (a writer that fails while it cleans up raises its own error over the disk's)."
+    while e is not None and not isinstance(e, OSError): e = e.__cause__ or e.__context__
+    return e
+
+def atomic_save(tensors:dict, path:Path, metadata:dict=None) -> Path:
+    "Write a safetensors file atomically (`atomic_write`): readers never see half a file."
+    data = safetensors_bytes(tensors, metadata=metadata)
+    return atomic_write(path, lambda f: f.write(data))
 
 def save_encoder(encoder:ViTEncoder, path) -> Path:
     "Write `encoder`'s weights in timm's layout to a safetensors file, with its `ViTConfig` as metadata."
@@ -195,17 +221,33 @@ def encoder_config(path) -> ViTConfig:
     return ViTConfig(**dict(kw, img_size=_as_size(kw['img_size'])))
 
 # %% ../nbs/20_encoder.ipynb #879d1845
+def misfit(model:nn.Module, state:dict, may_miss=()) -> str:
+    "What keeps `state` from loading into `model`, in a few words, or '' (keys starting `may_miss` may be absent)."
+    own = model.state_dict()
+    missing = [k for k in own if k not in state and not k.startswith(tuple(may_miss))]
+    unexpected = [k for k in state if k not in own]
+    reshaped = [f"{k} {tuple(state[k].shape)} where {tuple(own[k].shape)} fits" for k in own
+                if k in state and state[k].shape != own[k].shape]
+    found = [(missing, 'missing'), (unexpected, 'unexpected'), (reshaped, 'of another shape')]
+    return '; '.join(f"{len(keys)} {what} ({', '.join(keys[:2])}{', ...' if len(keys) > 2 else ''})"
+                     for keys, what in found if keys)
+
 def load_encoder(path) -> ViTEncoder:
-    "A `ViTEncoder` rebuilt from an exported file (strict: every key must match)."
+    "A `ViTEncoder` rebuilt from an exported file (strict: every tensor must be the one its config describes)."
     encoder = ViTEncoder(encoder_config(path))
-    encoder.load_state_dict(load_file(path))
+    state = load_file(path)
+    if wrong := misfit(encoder, state):
+        raise ValueError(f"{path}: its tensors are not those of the ViT its metadata describes: {wrong}")
+    encoder.load_state_dict(state)
     return encoder
 
 # %% ../nbs/20_encoder.ipynb #fdb7485c
 def timm_vit(path, num_classes:int=0, **kwargs) -> VisionTransformer:
     "A stock timm `VisionTransformer` with an exported encoder's weights and a new head of `num_classes`."
-    model = timm.create_model(TIMM_ARCH, pretrained=False, **dict(encoder_config(path).timm_kwargs(), num_classes=num_classes, **kwargs))
-    missing, unexpected = model.load_state_dict(load_file(path), strict=False)
-    if unexpected or any(not k.startswith('head.') for k in missing):
-        raise RuntimeError(f"{path} does not fit timm's ViT: missing {missing}, unexpected {unexpected}")
+    shape = dict(encoder_config(path).timm_kwargs(), num_classes=num_classes, **kwargs)
+    model = timm.create_model(TIMM_ARCH, pretrained=False, **shape)
+    state = load_file(path)
+    if wrong := misfit(model, state, may_miss=('head.',)):
+        raise ValueError(f"{path}: its tensors are not those of the ViT its metadata describes: {wrong}")
+    model.load_state_dict(state, strict=False)
     return model

@@ -7,8 +7,8 @@ __all__ = ['PRECISIONS', 'STOP_SIGNALS', 'PROGRESS', 'decays', 'decay_groups', '
            'model_loss', 'ModelLoss', 'StopOnNaN', 'EMAUpdate', 'resolve_precision', 'float_outputs',
            'OutputMixedPrecision', 'set_precision', 'rng_state', 'set_rng_state', 'rebuilt_prefixes', 'trained_state',
            'load_trained_state', 'save_checkpoint', 'read_checkpoint', 'Checkpoint', 'Interrupted', 'StopOnSignal',
-           'distributed_kwargs', 'pretrain_learner', 'epoch_line', 'EpochLines', 'resolve_progress', 'pretrain',
-           'plot_training', 'predicts_pixels', 'patch_agreement', 'show_outputs']
+           'StopAtOnce', 'distributed_kwargs', 'pretrain_learner', 'epoch_line', 'EpochLines', 'resolve_progress',
+           'pretrain', 'plot_training', 'predicts_pixels', 'patch_agreement', 'show_outputs']
 
 # %% ../nbs/80_learner.ipynb #c8dea9e6
 import math
@@ -39,6 +39,7 @@ from fastai.callback.progress import CSVLogger
 from fastai.callback.fp16 import MixedPrecision, AMPMode
 from fastai.distributed import DistributedDL
 from .patches import interactive
+from .encoder import atomic_write
 from .data import denormalize
 from .targets import PixelTarget
 from .teachers import Teacher, EMATeacher
@@ -172,18 +173,25 @@ def save_checkpoint(path, learn:Learner,
                     step:int=None,       # training steps done in it; None: the whole epoch, validation too
                     history:dict=None,   # the Recorder's lists and the printed rows (`Checkpoint` fills it)
                     dl_rng=None,         # the training DataLoader's generator as `epoch` began; None: now (right at an epoch's end)
+                    run:dict=None,       # what the run is, for a resume (the command's settings): plain values
                    ) -> Path:
     "Write `learn`'s state in `epoch` after `step` training steps to `path`, atomically: the keys of the table above."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    scaler, steps = getattr(learn, 'scaler', None), len(learn.dls.train)     # fastai's fp16 gradient scaler, during fit
-    state = dict(model=trained_state(get_model(learn.model)), opt=learn.opt.state_dict(), scaler=scaler.state_dict() if scaler is not None else None,
-                 epoch=epoch, step=steps if step is None else step, steps=steps, epoch_done=step is None,
-                 n_epoch=learn.n_epoch, train_iter=learn.train_iter, pct_train=learn.pct_train,
-                 rng=dict(rng_state(), dl=dl_rng or _loader(learn.dls.train).rng.getstate()), history=history or {})
-    tmp = path.with_name(path.name + '.tmp')
-    torch.save(state, tmp)
-    tmp.replace(path)
-    return path
+    scaler = getattr(learn, 'scaler', None)                   # fastai's fp16 gradient scaler, during fit
+    steps = len(learn.dls.train)
+    state = dict(model=trained_state(get_model(learn.model)),
+                 opt=learn.opt.state_dict(),
+                 scaler=scaler.state_dict() if scaler is not None else None,
+                 epoch=epoch,
+                 step=steps if step is None else step,
+                 steps=steps,
+                 epoch_done=step is None,
+                 n_epoch=learn.n_epoch,
+                 train_iter=learn.train_iter,
+                 pct_train=learn.pct_train,
+                 rng=dict(rng_state(), dl=dl_rng or _loader(learn.dls.train).rng.getstate()),
+                 history=history or {},
+                 run=run or {})
+    return atomic_write(path, lambda f: torch.save(state, f))   # a full disk: an OSError naming the file, no half file
 
 def read_checkpoint(path, map_location='cpu') -> dict:
     "A checkpoint as `save_checkpoint` wrote it, loaded with `weights_only=True`."
@@ -195,13 +203,19 @@ def read_checkpoint(path, map_location='cpu') -> dict:
 class Checkpoint(Callback):
     "Saves a resumable checkpoint after every epoch (and every `save_every` steps); given a checkpoint's `state` (`read_checkpoint`), continues from it, mid-epoch too."
     order = 65                   # after the Recorder (50), progress bar and CSV logger (60) are set up
-    def __init__(self, fname='checkpoint.pth', state:dict=None, save_every:int=None): self.fname, self.state, self.save_every = fname, state, save_every
+    def __init__(self, fname='checkpoint.pth',
+                 state:dict=None,        # a checkpoint to continue from (`read_checkpoint`)
+                 save_every:int=None,    # also save every this many training steps
+                 run:dict=None):         # the run's settings, saved with every checkpoint (`save_checkpoint`'s `run`)
+        self.fname, self.state, self.save_every = fname, state, save_every
+        self.settings = run                # not `self.run`: fastai skips a callback whose `run` is falsy
 
     @property
     def file(self) -> Path: return self.learn.path / self.fname
 
     def before_fit(self):
         self.done, self.logs, self.mid_epoch, self.skipped, self.resumed_dl, self.saved_at = 0, [], None, 0, None, None
+        self.saved = None                                          # (epoch, step, steps) the file holds, once written
         if self.state is not None: self._restore(self.state)
 
     def _restore(self, state:dict):
@@ -210,13 +224,18 @@ class Checkpoint(Callback):
         load_trained_state(get_model(self.learn.model), state["model"])
         self.learn.opt.load_state_dict(state['opt'])
         if state['scaler'] and getattr(self.learn, 'scaler', None) is not None: self.learn.scaler.load_state_dict(state['scaler'])
-        epoch_done = state.get('epoch_done', True)                 # the checkpoints of older versions were all at an epoch's end
+        epoch_done = state['epoch_done']
+        self.saved = (state['epoch'], state['step'], state['steps'])
+        # fastai makes one batch the first time a loader not built from `Datasets` is asked how many inputs its
+        # batches hold (`TfmdDL.n_inp`); in the run that was stopped that happened at its first step: here, before
+        # the generators are restored, so that the batch does not draw from them
+        getattr(self.dls.train, 'n_inp', None)
         if rank_distrib() == 0:                                    # other ranks keep their own generators
             _loader(self.dls.train).rng.setstate(state['rng']['dl'])
             if epoch_done: set_rng_state(state['rng'])             # mid-epoch: as the epoch's first batch is made
         self.done = state['epoch'] + 1 if epoch_done else state['epoch']
         self.mid_epoch = None if epoch_done else state
-        self.learn.train_iter = state.get('train_iter', self.done * len(self.dls.train))
+        self.learn.train_iter = state['train_iter']
         self._restore_history(state['history'])
 
     def _restore_history(self, h:dict):
@@ -285,49 +304,85 @@ class Checkpoint(Callback):
         history = dict(lrs=list(rec.lrs), iters=list(rec.iters), losses=[float(l) for l in rec.losses],
                        values=[[float(v) for v in vals] for vals in rec.values], logs=self.logs,
                        smooth=(rec.smooth_loss.count, rec.smooth_loss.val), elapsed=time.time() - rec.start_epoch)
-        save_checkpoint(self.file, self.learn, self.epoch, step, history, dl_rng=None if step is None else self.epoch_rng)
+        dl_rng = None if step is None else self.epoch_rng
+        try: save_checkpoint(self.file, self.learn, self.epoch, step, history, dl_rng=dl_rng, run=self.settings)
+        except OSError as e:
+            failed = OSError(f"{e}; {self.holds()}")          # one argument: the message (fastai rewrites args[0])
+            failed.errno = e.errno
+            raise failed from None
+        self.saved = (self.epoch, len(self.dls.train) if step is None else step, len(self.dls.train))
+
+    def holds(self) -> str:
+        "What the checkpoint file holds, in words: the last complete checkpoint (a failed write leaves it as it was)."
+        if self.saved is None: return "no checkpoint was written yet"
+        epoch, step, steps = self.saved
+        return f"{self.file} holds the run at epoch {epoch + 1} of {self.n_epoch}, step {step} of {steps}"
 
 # %% ../nbs/80_learner.ipynb #99a422b4
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STOP_SIGNALS = tuple(getattr(signal, n) for n in ('SIGINT', 'SIGTERM', 'SIGHUP') if hasattr(signal, n))   # Windows: 2
 
 class Interrupted(Exception):
-    "Training stopped by `signal` ('SIGINT', 'SIGTERM') after `step` of the `steps` training steps of `epoch` (0-based) of `n_epoch`; `file` resumes it (None: nothing saved)."
-    def __init__(self, signal:str, epoch:int, step:int, steps:int, n_epoch:int, file=None):
-        super().__init__(signal, epoch, step, steps, n_epoch, file)
-        self.signal, self.epoch, self.step, self.steps, self.n_epoch, self.file = signal, epoch, step, steps, n_epoch, file
+    "Training stopped by `signal` ('SIGINT', 'SIGTERM', 'SIGHUP') in `step` of `steps` of `epoch` (from 0)."
+    stopped_run = True           # the command layer's mark of a run that ended by a signal, on its way out
+    def __init__(self, signal:str, epoch:int, step:int, steps:int, n_epoch:int,
+                 file=None,            # the checkpoint that resumes it (None: nothing saved)
+                 at_once:str=None):    # a second signal abandoned the step: what `file` holds instead, in words
+        super().__init__(signal, epoch, step, steps, n_epoch, file, at_once)
+        self.signal, self.epoch, self.step, self.steps, self.n_epoch = signal, epoch, step, steps, n_epoch
+        self.file, self.at_once = file, at_once
 
     @property
     def status(self) -> int:
-        "The shell's exit status for a process that `signal` ended: 128 + its number (SIGINT 130, SIGTERM 143)."
+        "The shell's exit status for a process `signal` ended: 128 + its number (SIGINT 130, SIGTERM 143, SIGHUP 129)."
         return 128 + signal.Signals[self.signal].value
 
     def __str__(self):
+        where = f"epoch {self.epoch + 1} of {self.n_epoch}, step {self.step} of {self.steps}"
+        if self.at_once: return f"a second signal ({self.signal}) at {where}: stopped at once, mid-step; {self.at_once}"
         saved = f"the run is saved in {self.file}" if self.file else "nothing is saved (no checkpoint file)"
-        return f"{self.signal} at epoch {self.epoch + 1} of {self.n_epoch}, step {self.step} of {self.steps}: {saved}"
+        return f"{self.signal} at {where}: {saved}"
 
 # %% ../nbs/80_learner.ipynb #41955c95
 class StopOnSignal(Callback):
-    "Within `catching()`, SIGINT and SIGTERM end training at the end of the step, with `checkpoint`'s file written there; the reason is left in `interrupted`."
+    "Within `catching()`, the stop signals end training at the end of the step, with `checkpoint`'s file written there."
     order = 66                   # after Checkpoint (65)
-    def __init__(self, checkpoint:Checkpoint=None): self.checkpoint, self.signum, self.interrupted = checkpoint, 0, None
+    def __init__(self, checkpoint:Checkpoint=None):
+        self.checkpoint, self.signum = checkpoint, 0
+        self.interrupted = None  # the `Interrupted` a signal left, for `pretrain` to raise
 
     @contextmanager
     def catching(self):
-        "While inside, the stop signals ask for a stop (in the main thread only, where Python's handlers run); then the previous handlers are back."
-        if threading.current_thread() is not threading.main_thread(): yield; return
-        self.previous = {s: signal.signal(s, self._request) for s in STOP_SIGNALS}
+        "While inside, the stop signals ask for a stop (in the main thread only, where Python's handlers run)."
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        caught = [s for s in STOP_SIGNALS if signal.getsignal(s) is not signal.SIG_IGN]   # `nohup`'s SIGHUP: ignored
+        self.previous = {s: signal.signal(s, self._request) for s in caught}
         try: yield
+        except StopAtOnce: pass                              # `interrupted` says where
         finally: self._restore_handlers()
 
     def _restore_handlers(self):
         for s, handler in self.previous.items(): signal.signal(s, handler)
 
     def _request(self, signum, frame):
-        if self.signum: self._restore_handlers(); raise KeyboardInterrupt   # a second signal: at once
+        if self.signum: self._at_once(signum)
         self.signum = signum
         if not interactive(): return                           # a log gets the one line the command ends with
-        try: print(f"{signal.Signals(signum).name}: stopping after this step (press Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
+        note = f"{signal.Signals(signum).name}: stopping after this step (press Ctrl-C again to stop at once)"
+        try: print(note, file=sys.stderr, flush=True)
         except RuntimeError: pass                              # the signal came mid-write to stderr (buffered files are not reentrant): no note
+
+    def _at_once(self, signum:int):
+        "A second signal: abandon the step; what the checkpoint file holds is what a resume continues from."
+        self._restore_handlers()
+        saver = self.checkpoint
+        holds = saver.holds() if saver else "nothing is saved (no checkpoint file)"
+        file = saver.file if saver and saver.saved else None
+        name = signal.Signals(signum).name
+        steps = len(self.dls.train)
+        self.interrupted = Interrupted(name, self.epoch, self.iter, steps, self.n_epoch, file, at_once=holds)
+        raise StopAtOnce
 
     def _agreed(self) -> int:
         "The signal to stop for, the same on every process (the largest number any of them got; 0: none): one all-reduce a step under DDP."
@@ -347,7 +402,15 @@ class StopOnSignal(Callback):
         self.interrupted = Interrupted(signal.Signals(signum).name, self.epoch, step, len(self.dls.train), self.n_epoch, file)
         raise CancelFitException
 
+class StopAtOnce(KeyboardInterrupt):
+    "Raised by a second stop signal, wherever the program is (a `KeyboardInterrupt`: no `except Exception` takes it)."
+
 # %% ../nbs/80_learner.ipynb #2c614ea5
+@patch
+def wif(self:DistributedDL):
+    "In each worker process: the wrapped loader's own setup (fastai's `DistributedDL` does not pass it on)."
+    self.dl.wif()
+
 @patch
 def _broadcast(self:DistributedDL, t, rank):
     "Broadcast `t` from `rank`: on the GPU for NCCL, on the CPU for gloo (fastai 2.8.7 always used CUDA)."
@@ -421,11 +484,12 @@ def pretrain(learn:Learner,               # from `pretrain_learner`
              resume:bool=False,           # continue from `checkpoint`, mid-epoch too
              save_every:int=None,         # also write the checkpoint every this many training steps
              progress='auto',             # 'auto', 'bar', 'lines' or None
+             run:dict=None,               # what the run is (plain values), kept in every checkpoint
             ) -> Learner:
-    "Fit `learn` with linear warmup + cosine decay, checkpointing every epoch; SIGINT/SIGTERM stop it with `Interrupted`; data-parallel when launched by torchrun."
+    "Fit `learn`: warmup + cosine decay, a checkpoint each epoch, stop signals (`Interrupted`), DDP under torchrun."
     if (resume or save_every) and not checkpoint: raise ValueError("resume and save_every need a checkpoint file name")
     state = read_checkpoint(learn.path / checkpoint) if resume else None   # on the CPU; a bad file fails here, before fastai wraps the error
-    saver = Checkpoint(checkpoint, state, save_every) if checkpoint else None
+    saver = Checkpoint(checkpoint, state, save_every, run) if checkpoint else None
     stop, mode = StopOnSignal(saver), resolve_progress(progress)
     cbs = [ParamScheduler({'lr': warmup_cosine(learn.lr, warmup)}), stop, *([saver] if saver else []), *([EpochLines()] if mode == 'lines' else [])]
     with stop.catching(), _progress_context(learn, mode): _fit(learn, epochs, cbs)

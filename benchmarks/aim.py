@@ -7,4 +7,4 @@ from aim_nb import commands
 
 if __name__ == '__main__':
     command = sys.argv.pop(1)
-    getattr(commands, command)()   # fastcore's call_parse reads the flags from sys.argv
+    getattr(commands, command).main()   # the flags that follow the command's name
