@@ -664,7 +664,8 @@ def stop_and_resume(runner:Runner, kind:str, how:str, sig, group:bool, extra:str
         wait_for(lambda: (run / 'checkpoint.pth').exists(), proc)
         proc.send(signal.SIGKILL)
     else:
-        wait_for(lambda: len(epochs_listed(run)) >= 1, proc)   # the second epoch has begun
+        saved = lambda: len(epochs_listed(run)) >= 1 and (run / 'checkpoint.pth').exists()
+        wait_for(saved, proc)                               # the first epoch ended and is saved: the second has begun
         time.sleep(0.3)
         if sig == 'twice':                                   # two signals (two kinds: the system would merge two alike)
             proc.send(signal.SIGINT)
