@@ -40,13 +40,13 @@ def flag_parser(command) -> argparse.ArgumentParser:
     helps = _helps(command)
     parser = argparse.ArgumentParser(prog=command.__name__, description=inspect.getdoc(command))
     for name, param in inspect.signature(command).parameters.items():
-        help = helps.get(name, '')
+        words = helps.get(name, '').replace('%', '%%')      # argparse formats help with %
         if param.annotation is bool:
-            parser.add_argument(f'--{name}', action='store_true', help=help)
+            parser.add_argument(f'--{name}', action='store_true', help=words)
             continue
-        shown = f"{help} (default: {param.default})" if param.default is not None else help
+        shown = f"{words} (default: {param.default})" if param.default is not None else words
         parser.add_argument(f'--{name}', type=param.annotation, default=param.default,
-                            metavar=param.annotation.__name__.upper(), help=shown.replace('%', '%%'))
+                            metavar=param.annotation.__name__.upper(), help=shown)
     return parser
 
 def console_script(command):

@@ -465,14 +465,18 @@ class _FolderDL(TfmdDL):
     def get_idxs(self) -> list:
         "(seed, index) pairs when shuffled (training): fastai's order, and a seed for each place drawn from `epoch_seed`."
         idxs = super().get_idxs()
-        if not self.shuffle: return idxs          # validation decodes without random draws; fastai's `get_preds` reorders ints
+        if not self.shuffle: return idxs          # in order, a place is its index; fastai's `get_preds` reorders ints
         seeds = np.random.default_rng(self.epoch_seed).integers(2 ** 32, size=len(idxs))
         return list(zip(seeds.tolist(), idxs))
 
     def create_item(self, s):
-        seed, i = s if isinstance(s, (tuple, list)) else (0, s or 0)   # an index alone: fastai's look at the types
+        seed, i = s if isinstance(s, (tuple, list)) else (self._index_seed(s or 0), s or 0)
         if isinstance(self.dataset, _SkippingDatasets): return self.dataset.item(i, seed)
         with _seeded(seed): return self.dataset[i]                       # another dataset: fastai's `test_dl`
+
+    def _index_seed(self, i:int) -> int:
+        "The seed of item `i` of a loader that does not shuffle (validation, fastai's look at the types): epoch and index."
+        return hash((self.epoch_seed, i)) & (2 ** 32 - 1)
 
     def wif(self):
         "In each worker process: ignore the stop signals; the main process stops the run and ends its workers."
