@@ -14,7 +14,7 @@ from timm.layers import LayerNorm, trunc_normal_
 from timm.models.vision_transformer import Block, init_weights_vit_timm
 from .orders import Order, GridOrder, MaPeTOrder, PrefixOrder, random_ranks
 from .attention import attend_block, order_layout, mapet_layout
-from .encoder import ViTConfig, mae_init_
+from .encoder import ViTConfig, mae_init_, separate_qkv_
 from .targets import Target, PixelTarget, TokenTarget
 from .models import PretrainOutput, PretrainModel, embed_patches, mlp_head
 
@@ -56,6 +56,7 @@ class SAIM(ARModel):
                  order:Order=None,          # default SAIM's random order, GridOrder(random_ranks); SemanticOrder() for SemAIM
                  target:Target=None,        # default normalised pixels, PixelTarget(); FeatureTarget(teacher) for SemAIM*
                  query_depth:int=None,      # query blocks, one after every depth // query_depth encoder blocks; default depth
+                 fused_content_qkv:bool=False,  # init the content qkv as one matrix (SemAIM's code), not 3 (SAIM's)
                  attention:str='fast'):     # 'fast' or 'dense'
         super().__init__(cfg, order=order or GridOrder(random_ranks), target=target or PixelTarget(), attention=attention)
         cfg = self.cfg
@@ -68,6 +69,7 @@ class SAIM(ARModel):
                                                  drop_path=dpr[i], norm_layer=LayerNorm) for i in range(query_depth)])  # dpr[i], as the public code
         self.head = mlp_head(cfg.embed_dim, self.target.width(cfg))
         mae_init_(self.encoder, self.query_blocks, self.head)                          # the public code's initialisation
+        separate_qkv_(self.query_blocks if fused_content_qkv else [*self.encoder.blocks, *self.query_blocks])
 
     def forward(self, imgs:Tensor,     # (B, C, H, W) normalised images
                 ranks:Tensor=None,     # (B, L) ranks; default drawn by the order

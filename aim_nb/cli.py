@@ -7,7 +7,7 @@ __all__ = ['DATA_NAMES', 'SYNTHETIC_IMAGES', 'RUN_ARGS', 'HOW_ARGS', 'LOCK_FILE'
            'check_shape', 'load_data', 'data_line', 'check_recipe', 'check_teacher', 'check_teacher_features',
            'check_precision', 'check_data', 'check_run', 'write_json', 'settings_problem', 'saved_settings',
            'check_unchanged', 'check_out', 'run_lock', 'prepare_out', 'timm_line', 'python_command', 'write_results',
-           'gain_line', 'RunStopped', 'stopped', 'command_line', 'run_pretraining', 'pretrain_command']
+           'gain_line', 'RunStopped', 'stopped', 'command_line', 'run_augment', 'run_pretraining', 'pretrain_command']
 
 # %% ../nbs/90_cli.ipynb #0fcf1abc
 import json
@@ -18,14 +18,17 @@ import time
 import warnings
 from ast import literal_eval
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 import torch
 from fastai.torch_core import set_seed, rank_distrib, num_distrib
 from .patches import save_pictures
-from .data import embedded_dls, fashion_mnist_dls, folder_dls, data_stats, data_summary, plural, FASHION_MNIST_DIR, FASHION_MNIST_FILES
+from .data import (Augment, embedded_dls, fashion_mnist_dls, folder_dls, data_stats, data_summary, plural,
+                         FASHION_MNIST_DIR, FASHION_MNIST_FILES)
 from .encoder import ViTConfig, TIMM_ARCH, UsageError, load_encoder, atomic_write
 from .evaluate import pretraining_gain
-from .recipes import RECIPES, PRESET_OPTIONS, TEACHER_SPECS, TEACHER_FEATURES, recipe_config, recipe_learner, teacher_parts
+from .recipes import (RECIPES, PRESET_OPTIONS, TEACHER_SPECS, TEACHER_FEATURES, recipe_config, recipe_learner,
+                            teacher_parts, recipe_augment)
 from .learner import PRECISIONS, Interrupted, pretrain, plot_training, show_outputs, read_checkpoint
 from .shards import is_shards, shard_dls, ShardEpoch
 from .scale import resolve_compile, compile_model, check_log, log_callbacks, synthetic_dls, TrainingRate
@@ -67,14 +70,13 @@ def check_shape(cfg:ViTConfig):
     except ValueError as e: raise UsageError(f"{e} (--opts img_size=...)") from None
 
 def load_data(data:str, cfg:ViTConfig, bs:int=64, workers:int=None, labelled:bool=False,
-              min_scale:float=0.2,     # smallest random-crop area; 1: images and folders unaugmented (no crop, no flip)
+              augment:Augment|bool=True,  # the training images' augmentation; False: none
               full_batch:bool=True):   # training needs one full batch of training images; feature extraction does not
     "fastai DataLoaders for `--data` (`check_data` passed), resized to the encoder's size and channels (with labels: class sub-folders for a folder)."
-    kw = dict(size=cfg.img_size, channels=cfg.in_chans, bs=bs, labelled=labelled, min_scale=min_scale)
-    images = dict(kw, augment=min_scale < 1)   # a crop of the whole area is no crop
-    if data in DATA_NAMES: dls = (embedded_dls if data == 'embedded' else fashion_mnist_dls)(**images)
-    elif synthetic_count(data): return _synthetic(data, cfg, bs, labelled, min_scale)
-    else: dls = _files(data, kw, images, workers)
+    kw = dict(size=cfg.img_size, channels=cfg.in_chans, bs=bs, labelled=labelled, augment=augment)
+    if data in DATA_NAMES: dls = (embedded_dls if data == 'embedded' else fashion_mnist_dls)(**kw)
+    elif synthetic_count(data): return _synthetic(data, kw)
+    else: dls = _files(data, kw, workers)
     if full_batch and len(dls.train) == 0:
         processes = f" for each of {num_distrib()} processes" if num_distrib() > 1 else ''
         raise ValueError(f"--data {data} has {len(dls.train_ds):,} training images, "
@@ -82,17 +84,17 @@ def load_data(data:str, cfg:ViTConfig, bs:int=64, workers:int=None, labelled:boo
                          "add images or lower --bs")
     return dls
 
-def _files(data:str, kw:dict, images:dict, workers:int=None):
+def _files(data:str, kw:dict, workers:int=None):
     "The DataLoaders of shards or of an image folder, read by `workers` processes (default: up to 8)."
     workers = workers if workers is not None else min(8, os.cpu_count() or 1)
     if is_shards(data): return _shards(data, kw, workers)
-    try: return folder_dls(Path(data).expanduser(), num_workers=workers, **images)
+    try: return folder_dls(Path(data).expanduser(), num_workers=workers, **kw)
     except ValueError as e: raise ValueError(f"--data {data}: {e}") from None
 
-def _synthetic(data:str, cfg:ViTConfig, bs:int, labelled:bool, min_scale:float):
+def _synthetic(data:str, kw:dict):
     "`synthetic_dls` of `--data synthetic[:N]` at the encoder's size, on the GPU where there is one."
-    if labelled: raise UsageError(f"--data {data}: random images have no labels; give labelled data")
-    try: return synthetic_dls(synthetic_count(data), size=cfg.img_size, channels=cfg.in_chans, bs=bs, min_scale=min_scale)
+    if kw['labelled']: raise UsageError(f"--data {data}: random images have no labels; give labelled data")
+    try: return synthetic_dls(synthetic_count(data), **{k: v for k, v in kw.items() if k != 'labelled'})
     except ValueError as e: raise ValueError(f"--data {data}: {e}: raise N or lower --bs") from None
 
 def _shards(data:str, kw:dict, workers:int):
@@ -165,7 +167,8 @@ def check_run(args:dict) -> tuple:
     return cfg, options
 
 # %% ../nbs/90_cli.ipynb #c6430692
-RUN_ARGS = ('recipe', 'data', 'preset', 'teacher', 'teacher_features', 'epochs', 'bs', 'precision', 'seed', 'opts')
+RUN_ARGS = ('recipe', 'data', 'preset', 'teacher', 'teacher_features', 'epochs', 'bs', 'precision', 'seed', 'opts',
+            'scale', 'flip', 'jitter')
 HOW_ARGS = ('save_every', 'compile', 'log')   # how a run trains: free to change on a resume
 LOCK_FILE = '.lock'
 
@@ -356,9 +359,14 @@ def command_line(command:str, flags:dict, out:Path) -> str:
     given = [f'--{k} {shlex.quote(str(v))}' for k, v in flags.items() if v is not None]
     return ' '.join([command, *given, f'--out {shlex.quote(str(out))}'])
 
-def _write_config(out:Path, args:dict, how:dict, learn, cfg:ViTConfig):
+def run_augment(args:dict) -> Augment:
+    "The training images' augmentation of a run: its recipe's, with `--scale`, `--flip` and `--jitter` where given."
+    flip = None if args['flip'] is None else args['flip'] == 'yes'
+    return recipe_augment(args['recipe'], min_scale=args['scale'], flip=flip, jitter=args['jitter'])
+
+def _write_config(out:Path, args:dict, how:dict, learn, cfg:ViTConfig, augment:Augment):
     command = command_line('aim_pretrain', {**args, **how}, out)
-    config = dict(args=args, command=command, built=learn.built.config, vit=cfg.timm_kwargs())
+    config = dict(args=args, command=command, built=learn.built.config, vit=cfg.timm_kwargs(), augment=asdict(augment))
     write_json(out / OUTPUTS['config'], config)
 
 def run_pretraining(args:dict,         # the run's settings, `RUN_ARGS`: what it trains (config.json keeps them)
@@ -375,7 +383,8 @@ def run_pretraining(args:dict,         # the run's settings, `RUN_ARGS`: what it
     check_log(log)
     if num_distrib() > 1 and torch.cuda.is_available(): torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))   # this process's GPU, before any data
     set_seed(args['seed'] + rank_distrib())                    # each process draws its own crops, orders and keep-sets
-    dls = load_data(args['data'], cfg, args['bs'])
+    augment = run_augment(args)
+    dls = load_data(args['data'], cfg, args['bs'], augment=augment)
     if rank_distrib() == 0: print(data_line(dls, args['data']))
     saves = RECIPES[args['recipe']].saves                       # parts the recipe keeps beside its checkpoint (MaPeT's tokenizer)
     if resume:
@@ -387,7 +396,7 @@ def run_pretraining(args:dict,         # the run's settings, `RUN_ARGS`: what it
     learn.add_cbs([rate, ShardEpoch(), *log_callbacks(log, out, args)])   # ShardEpoch: only shard loaders listen
     if rank_distrib() == 0:
         out.mkdir(parents=True, exist_ok=True)
-        _write_config(out, args, dict(save_every=save_every, compile=compile, log=log), learn, cfg)
+        _write_config(out, args, dict(save_every=save_every, compile=compile, log=log), learn, cfg, augment)
         if not resume:
             for part in saves: part.save(learn.model, out)
     epochs = args['epochs'] or learn.epochs

@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['FASHION_MNIST_DIR', 'FASHION_MNIST_FILES', 'FASHION_MNIST_CLASSES', 'FASHION_MNIST_STATS', 'EMBEDDED_FILE',
            'IMAGENET_STATS', 'read_idx', 'write_idx', 'fashion_mnist_arrays', 'stratified_subset',
-           'write_embedded_subset', 'embedded_arrays', 'BatchRandomResizedCrop', 'GrayToRGB', 'batch_tfms',
-           'arrays_dls', 'embedded_dls', 'fashion_mnist_dls', 'printable', 'UnreadableImage', 'CropDecoder',
-           'crop_decoder', 'FolderScan', 'readable_images', 'scan_folder', 'class_label', 'folder_dls', 'plural',
-           'data_summary', 'data_stats', 'denormalize', 'example_photo']
+           'write_embedded_subset', 'embedded_arrays', 'Augment', 'BatchRandomResizedCrop', 'GrayToRGB',
+           'BatchColorJitter', 'batch_tfms', 'arrays_dls', 'embedded_dls', 'fashion_mnist_dls', 'printable',
+           'UnreadableImage', 'CropDecoder', 'crop_decoder', 'FolderScan', 'readable_images', 'scan_folder',
+           'class_label', 'folder_dls', 'plural', 'data_summary', 'data_stats', 'denormalize', 'example_photo']
 
 # %% ../nbs/10_data.ipynb #4c99b81f
 import gzip, io, os, signal, struct
@@ -102,31 +102,64 @@ def embedded_arrays() -> dict:
         return dict(train=(npz['x_train'], npz['y_train']), test=(npz['x_test'], npz['y_test']),
                     classes=tuple(npz['classes'].tolist()))
 
+# %% ../nbs/10_data.ipynb #0bc6b448
+@dataclass(frozen=True, kw_only=True)
+class Augment:
+    "A training set's augmentation: random resized crop, horizontal flip, colour jitter."
+    min_scale: float = 0.2  # smallest crop area, a fraction of the image's; 1: the whole image (centre square), resized
+    flip: bool = True       # flip horizontally, with probability 1/2
+    jitter: float = 0.      # colour jitter: brightness, contrast and saturation factors ~ U(1 - jitter, 1 + jitter)
+
+    def __post_init__(self):
+        if not 0 < self.min_scale <= 1: raise ValueError(f"min_scale must be in (0, 1], got {self.min_scale!r}")
+        if not 0 <= self.jitter < 1: raise ValueError(f"jitter must be in [0, 1), got {self.jitter!r}")
+
+    @classmethod
+    def none(cls) -> 'Augment':
+        "No augmentation: the whole image (centre square), resized, unflipped, its colours as they are."
+        return cls(min_scale=1., flip=False)
+
+    @classmethod
+    def of(cls, augment) -> 'Augment':
+        "`augment` as an `Augment`: itself, `True` the default one, `False` none."
+        if isinstance(augment, Augment): return augment
+        if isinstance(augment, bool): return cls() if augment else cls.none()
+        raise TypeError(f"augment must be an Augment or a bool, got {type(augment).__name__}")
+
 # %% ../nbs/10_data.ipynb #1d597026
 class BatchRandomResizedCrop(RandTransform):
-    "Per-image random resized crop (and flip) of a batch on its device; a plain resize on validation."
+    "Per-image random resized crop (and flip) of a batch in [0, 1] on its device, bicubic; a resize on validation."
     order, split_idx = 30, None  # both splits: random on training, a resize on validation
-    def __init__(self, size, min_scale:float=0.2, ratio=(3/4, 4/3), flip:bool=True):
-        self.size, self.min_scale, self.ratio, self.flip = size, min_scale, ratio, flip
+    def __init__(self, size,                    # output side (int) or (height, width)
+                 augment:Augment|bool=True,     # its `min_scale` and `flip`
+                 ratio=None):                   # aspect range, default 3/4 to 4/3, or 1 for a `min_scale` of 1
+        self.size, self.augment = as_pair(size), Augment.of(augment)
+        self.ratio = tuple(ratio or ((3/4, 4/3) if self.augment.min_scale < 1 else (1., 1.)))
         super().__init__(p=1.)
+
+    @property
+    def draws(self) -> bool:
+        "Whether training crops are random: not for the whole image at aspect 1, unflipped (a resize)."
+        return self.augment.min_scale < 1 or self.ratio != (1, 1) or self.augment.flip
 
     def before_call(self, b, split_idx:int):
         x = b[0] if isinstance(b, tuple) else b
-        self.mat = None if split_idx else self._crop_matrices(x.shape[0], x.device)
+        self.mat = self._crop_matrices(x.shape[0], x.device) if not split_idx and self.draws else None
 
     def _crop_matrices(self, n:int, device) -> torch.Tensor:
         "(n, 2, 3) affine matrices in [-1, 1] coordinates: crop area ~ U(min_scale, 1), log-uniform aspect."
-        area = torch.empty(n, device=device).uniform_(self.min_scale, 1.)
+        area = torch.empty(n, device=device).uniform_(self.augment.min_scale, 1.)
         ratio = torch.empty(n, device=device).uniform_(*np.log(self.ratio)).exp()
         w, h = (area * ratio).sqrt().clamp(max=1.), (area / ratio).sqrt().clamp(max=1.)  # fractions of the side
         cx, cy = (torch.rand(n, device=device) * 2 - 1) * (1 - w), (torch.rand(n, device=device) * 2 - 1) * (1 - h)
-        sign = torch.where(torch.rand(n, device=device) < .5, -1., 1.) if self.flip else torch.ones(n, device=device)
+        unflipped = torch.ones(n, device=device)
+        sign = torch.where(torch.rand(n, device=device) < .5, -1., 1.) if self.augment.flip else unflipped
         zero = torch.zeros_like(w)
         return torch.stack([torch.stack([w * sign, zero, cx], 1), torch.stack([zero, h, cy], 1)], 1)
 
     def encodes(self, x:TensorImage):
-        size = self.size if isinstance(self.size, tuple) else (self.size, self.size)
-        return x.affine_coord(mat=self.mat, sz=size)
+        if self.mat is None and self.size == tuple(x.shape[-2:]): return x   # a resize to its own size
+        return x.affine_coord(mat=self.mat, sz=self.size, mode='bicubic').clamp_(0, 1)   # overshoots clamped (above)
 
 # %% ../nbs/10_data.ipynb #b1595be9
 class GrayToRGB(Transform):
@@ -134,16 +167,64 @@ class GrayToRGB(Transform):
     order = 20
     def encodes(self, x:TensorImage): return TensorImage(repeat(x, 'b 1 h w -> b c h w', c=3))
 
+# %% ../nbs/10_data.ipynb #b98971a6
+def _grayscale(x:torch.Tensor) -> torch.Tensor:
+    "(B, 1, H, W) luma of (B, 3, H, W) RGB images, as torchvision's `rgb_to_grayscale`; 1-channel images as they are."
+    if x.shape[1] == 1: return x
+    r, g, b = x.unbind(1)
+    return r.mul(0.2989).add_(g, alpha=0.587).add_(b, alpha=0.114)[:, None]
+
+_CONTRAST, _SATURATION = 1, 2   # `BatchColorJitter`'s adjustments: 0 brightness, 1 contrast, 2 saturation
+
+class BatchColorJitter(RandTransform):
+    "Per-image brightness, contrast and saturation jitter of a batch in [0, 1] on its device, in a per-image order."
+    order = 40   # after the crop (30), before `Normalize` (99); training only (RandTransform's split_idx 0)
+    def __init__(self, jitter:float):   # factors ~ U(1 - jitter, 1 + jitter)
+        self.jitter = jitter
+        super().__init__(p=1.)
+
+    def before_call(self, b, split_idx:int):
+        if split_idx != 0: return                                        # validation: nothing drawn
+        x = b[0] if isinstance(b, tuple) else b
+        n, device = x.shape[0], x.device
+        self.factors = torch.empty(n, 3, device=device).uniform_(1 - self.jitter, 1 + self.jitter)  # (n, 3)
+        self.steps = torch.rand(n, 3, device=device).argsort(1)         # (n, 3): each image's order of the three
+
+    def encodes(self, x:TensorImage):
+        x = x.as_subclass(torch.Tensor)
+        one_channel = x.shape[1] == 1
+        for step in range(3):
+            adjust = self.steps[:, step]                                 # (B,) which adjustment, per image
+            factor = self.factors.gather(1, adjust[:, None])             # (B, 1)
+            if one_channel: factor = torch.where(adjust[:, None] == _SATURATION, 1., factor)   # saturation: none
+            x = _blend(x, _jitter_target(x, adjust), rearrange(factor, 'b 1 -> b 1 1 1'))
+        return TensorImage(x)
+
+def _jitter_target(x:torch.Tensor, adjust:torch.Tensor) -> torch.Tensor:
+    "(B, 1, H, W) what each image blends with: 0 (brightness), its grayscale's mean (contrast), its grayscale."
+    gray = _grayscale(x)                                                 # (B, 1, H, W)
+    mean = gray.mean((1, 2, 3), keepdim=True)                           # (B, 1, 1, 1)
+    adjust = rearrange(adjust, 'b -> b 1 1 1')
+    return torch.where(adjust == _SATURATION, gray, torch.where(adjust == _CONTRAST, mean, 0.))
+
+def _blend(x:torch.Tensor, target:torch.Tensor, factor:torch.Tensor) -> torch.Tensor:
+    "`factor · x + (1 − factor) · target` in [0, 1], as torchvision's `_blend` (brightness: a blend with 0)."
+    return x.mul(factor).add_(target * (1 - factor)).clamp_(0, 1)
+
+def _jitter_tfms(augment:Augment) -> list:
+    "The batch transform of `augment`'s colour jitter, in a list; an empty list for no jitter."
+    return [BatchColorJitter(augment.jitter)] if augment.jitter else []
+
 # %% ../nbs/10_data.ipynb #46eb7d30
-def batch_tfms(size,                     # output side (int) or (height, width)
-               stats,                    # (mean, std) per channel of the output, for `Normalize`
-               augment:bool=True,        # random resized crop + flip on the training set
-               min_scale:float=0.2,      # smallest crop area (SAIM/MAE use 0.2)
-               gray_to_rgb:bool=False):  # repeat a single channel three times
-    "fastai batch transforms: uint8 to float, crop/resize (+flip), channels, normalise."
-    crop = BatchRandomResizedCrop(size, min_scale, flip=True) if augment else \
-           BatchRandomResizedCrop(size, 1., ratio=(1., 1.), flip=False)
-    return [IntToFloatTensor(), crop, *([GrayToRGB()] if gray_to_rgb else []), Normalize.from_stats(*stats)]
+def batch_tfms(size,                       # output side (int) or (height, width)
+               stats,                      # (mean, std) per channel of the output, for `Normalize`
+               augment:Augment|bool=True,  # the training set's crop, flip and colour jitter (`Augment.of`)
+               gray_to_rgb:bool=False):    # repeat a single channel three times
+    "fastai batch transforms: uint8 to float, crop/resize (+flip), channels, colour jitter, normalise."
+    augment = Augment.of(augment)
+    gray = [GrayToRGB()] if gray_to_rgb else []
+    crop = BatchRandomResizedCrop(size, augment)
+    return [IntToFloatTensor(), crop, *gray, *_jitter_tfms(augment), Normalize.from_stats(*stats)]
 
 # %% ../nbs/10_data.ipynb #c612c859
 class _ArrayImage:
@@ -163,8 +244,7 @@ def arrays_dls(train,                    # (images (N, H, W) uint8, labels (N,))
                size=None,                # output side, default: the arrays' own
                channels:int=1,           # 1, or 3 for the gray channel repeated
                stats=FASHION_MNIST_STATS,  # (mean, std) of the gray channel
-               augment:bool=True,        # random resized crop + flip on the training set
-               min_scale:float=0.2,      # smallest crop area
+               augment:Augment|bool=True,  # the training set's crop, flip and colour jitter (`Augment.of`)
                bs:int=64,                # batch size
                device=None,              # where batches live, default: the GPU if there is one
                num_workers:int=0,        # worker processes: none needed for arrays in memory
@@ -177,7 +257,7 @@ def arrays_dls(train,                    # (images (N, H, W) uint8, labels (N,))
     tfms = [[_ArrayImage(x)]] + labels
     dsets = Datasets(range(len(x)), tfms=tfms, splits=splits, n_inp=1)
     stats = tuple([s * channels for s in stats])
-    tfms = batch_tfms(size or x.shape[-2:], stats, augment, min_scale, gray_to_rgb=channels == 3)
+    tfms = batch_tfms(size or x.shape[-2:], stats, augment, gray_to_rgb=channels == 3)
     dls = dsets.dataloaders(bs=bs, after_batch=tfms, device=device or default_device(), num_workers=num_workers,
                             **kwargs)
     dls.labelled = labelled   # `data_summary` names the classes of labelled data
@@ -242,17 +322,19 @@ def _eight_bit(img:Image.Image) -> Image.Image:
 @dataclass
 class CropDecoder:
     "Callable: image (path, bytes, file object) -> uint8 tensor (channels, size, size), cropped from the original."
-    size: int                  # output side, or (height, width)
-    min_scale: float = 0.2     # smallest crop area, as a fraction of the original's
-    channels: int = 3          # 3 (RGB) or 1 (grayscale)
-    train: bool = True         # random crop + flip; else the centred square
-    ratio: tuple = (3/4, 4/3)  # range of the crop's aspect (width / height), log-uniform
+    size: int                      # output side, or (height, width)
+    augment: Augment = Augment()   # the crop's `min_scale` and `flip`; `Augment.none()`: the centred square
+    channels: int = 3              # 3 (RGB) or 1 (grayscale)
+    ratio: tuple = (3/4, 4/3)      # range of the crop's aspect (width / height), log-uniform, for a `min_scale` < 1
+    resample: int = Image.BICUBIC  # PIL's filter, as the papers' `RandomResizedCrop(..., interpolation=3)`
+
+    def __post_init__(self): self.augment = Augment.of(self.augment)   # `True` and `False` too
 
     def box(self, size:tuple) -> tuple:
         "(top, left, height, width) of the crop in an image of `size` (width, height): torchvision's draw on training."
         W, H = size
-        if self.train:                                       # the size as a tensor with no pixels: nothing allocated
-            return v2.RandomResizedCrop.get_params(torch.empty(0, H, W), [self.min_scale, 1.], list(self.ratio))
+        if self.augment.min_scale < 1:                       # the size as a tensor with no pixels: nothing allocated
+            return v2.RandomResizedCrop.get_params(torch.empty(0, H, W), [self.augment.min_scale, 1.], list(self.ratio))
         side = min(W, H)
         return (H - side) // 2, (W - side) // 2, side, side
 
@@ -269,7 +351,7 @@ class CropDecoder:
             with _open(src) as img:
                 turn, (W, H) = _exif_turn(img), img.size
                 top, left, h, w = self.box((H, W) if turn in _SIDEWAYS else (W, H))   # on the image as shown
-                flip = self.train and torch.rand(1).item() < 0.5   # drawn after the box, as v2's flip after the crop
+                flip = self.augment.flip and torch.rand(1).item() < 0.5   # after the box, as v2's flip after the crop
                 sx, sy = self.draft(img, h, w)                     # in the stored image's axes
                 img.load()                                         # decodes, at the draft's scale
                 img = self._shown(img, turn)
@@ -278,7 +360,7 @@ class CropDecoder:
             raise UnreadableImage(printable(f"{name}: {e}")) from e
         if turn in _SIDEWAYS: sx, sy = sy, sx
         box = (left * sx, top * sy, (left + w) * sx, (top + h) * sy)
-        out = img.resize(as_pair(self.size)[::-1], Image.BILINEAR, box=box)  # antialiased, as torchvision on PIL
+        out = img.resize(as_pair(self.size)[::-1], self.resample, box=box)  # as torchvision's resize on PIL
         if flip: out = out.transpose(Image.FLIP_LEFT_RIGHT)
         x = torch.from_numpy(np.array(out))
         return (rearrange(x, 'h w c -> c h w') if x.ndim == 3 else x[None]).contiguous()
@@ -289,10 +371,10 @@ class CropDecoder:
         if img.mode != mode: img = img.convert(mode)
         return img if turn is None else img.transpose(turn)
 
-def crop_decoder(size:int, *, min_scale:float=0.2, channels:int=3, train:bool=True) -> CropDecoder:
-    "Training: torchvision's `RandomResizedCrop(size, scale=(min_scale, 1))` + flip, of the original; else its centre."
+def crop_decoder(size, *, augment:Augment|bool=True, channels:int=3) -> CropDecoder:
+    "torchvision's `RandomResizedCrop(size, scale=(augment.min_scale, 1), interpolation=BICUBIC)` (+ flip), decoding."
     _channels_check(channels)
-    return CropDecoder(size, min_scale, channels, train)
+    return CropDecoder(size, augment, channels)
 
 # %% ../nbs/10_data.ipynb #5a1c0e02
 @dataclass
@@ -530,8 +612,7 @@ def folder_dls(path,                     # folder of images (any depth)
                size=224,                 # side of the images fed to the model, or (height, width)
                channels:int=3,           # 3 (RGB) or 1 (grayscale)
                stats=None,               # (mean, std) per channel, default: ImageNet's (RGB) or Fashion-MNIST's (gray)
-               augment:bool=True,        # random resized crop + flip on the training set
-               min_scale:float=0.2,      # smallest crop area
+               augment:Augment|bool=True,  # the training set's crop, flip and colour jitter (`Augment.of`)
                valid_pct:float=0.1,      # validation share when there are no train/valid folders
                seed:int=0,               # seed of that split
                bs:int=64,                # batch size
@@ -546,12 +627,14 @@ def folder_dls(path,                     # folder of images (any depth)
     fns = scan.files
     (train, valid), split_dirs = _folder_split(path, fns, valid_pct, seed)
     labels = [_label_tfms(path, [fns[i] for i in train + valid], split_dirs)] if labelled else []
-    decode = [crop_decoder(size, min_scale=min_scale, channels=channels, train=t) for t in (augment, False)]
+    augment = Augment.of(augment)
+    decode = [crop_decoder(size, augment=a, channels=channels) for a in (augment, False)]
     dsets = _SkippingDatasets(fns, tfms=[[_FolderImage(d, split_idx=i) for i, d in enumerate(decode)]] + labels,
                               splits=[train, valid], n_inp=1)
     stats = stats or (IMAGENET_STATS if channels == 3 else FASHION_MNIST_STATS)
-    dls = dsets.dataloaders(bs=bs, device=device or default_device(), dl_type=_FolderDL,
-                            after_batch=[IntToFloatTensor(), _NormalizeInPlace.from_stats(*stats)], **kwargs)
+    after_batch = [IntToFloatTensor(), *_jitter_tfms(augment), _NormalizeInPlace.from_stats(*stats)]
+    dls = dsets.dataloaders(bs=bs, device=device or default_device(), dl_type=_FolderDL, after_batch=after_batch,
+                            **kwargs)
     dls.scan, dls.labelled, dls.load_failures = scan, labelled, partial(_failed_names, dsets.failed, fns, path)
     dls.source = printable(f"{Path(os.path.abspath(path)).name}/")   # the folder's own name, also for '.'
     return dls

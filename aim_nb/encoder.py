@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['VIT_PRESETS', 'TIMM_ARCH', 'CONFIG_KEY', 'UsageError', 'OptionError', 'check_fields', 'require', 'ViTConfig',
-           'ViTEncoder', 'mae_init_', 'WholeWrites', 'atomic_write', 'atomic_save', 'save_encoder', 'not_safetensors',
-           'safetensors_metadata', 'encoder_config', 'misfit', 'load_encoder', 'timm_vit']
+           'ViTEncoder', 'mae_init_', 'xavier_per_matrix_', 'separate_qkv_', 'WholeWrites', 'atomic_write',
+           'atomic_save', 'save_encoder', 'not_safetensors', 'safetensors_metadata', 'encoder_config', 'misfit',
+           'load_encoder', 'timm_vit']
 
 # %% ../nbs/20_encoder.ipynb #5c2eed5f
 import json
@@ -138,10 +139,26 @@ def mae_init_(*modules:nn.Module) -> None:
             if isinstance(m, nn.Linear):
                 nn.init.xavier_uniform_(m.weight)
                 if m.bias is not None: nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.LayerNorm): nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.LayerNorm):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
             elif isinstance(m, PatchEmbed): nn.init.xavier_uniform_(m.proj.weight.view(m.proj.weight.shape[0], -1))  # as a linear layer
         for name, p in module.named_parameters():
             if name.rpartition('.')[2] in ('cls_token', 'mask_token'): nn.init.normal_(p, std=.02)
+
+# %% ../nbs/20_encoder.ipynb #3f273ced
+def xavier_per_matrix_(linear:nn.Linear, rows:list) -> None:
+    "Xavier-uniform `linear.weight` block of `rows` output rows by block, each drawn as a layer of its own."
+    with torch.no_grad():
+        for block in linear.weight.split(rows): nn.init.xavier_uniform_(block)   # views: drawn in place
+
+def separate_qkv_(blocks,                 # timm `Block`s, each with a fused `attn.qkv` (3D, D)
+                  *, kv_fused:bool=False, # True: a separate q and one fused kv (MILAN's decoder); False: q, k and v
+                 ) -> None:
+    "Redraw each block's fused qkv as the public code's separate layers draw it: xavier-uniform per matrix."
+    for block in blocks:
+        width = block.attn.qkv.in_features
+        xavier_per_matrix_(block.attn.qkv, [width, 2 * width] if kv_fused else [width, width, width])
 
 # %% ../nbs/20_encoder.ipynb #f4feebe0
 TIMM_ARCH = 'vit_base_patch16_224'  # any timm ViT name works with the shape given as kwargs

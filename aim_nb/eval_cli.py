@@ -17,7 +17,7 @@ from fastai.callback.progress import CSVLogger
 from fastai.torch_core import set_seed, rank_distrib
 from .patches import save_pictures, interactive
 from .encoder import load_encoder, encoder_config, atomic_save, UsageError, TIMM_ARCH
-from .data import data_stats, plural, printable
+from .data import Augment, data_stats, plural, printable
 from .learner import Interrupted, pretrain, plot_training, read_checkpoint
 from .evaluate import (POOLS, probe_head, extract_features, score_features, random_encoder, show_neighbours, show_attention,
                              finetune_model, finetune_learner)
@@ -143,7 +143,8 @@ def run_finetuning(args:dict, out:Path, resume:bool, save_every:int=None) -> dic
     start = time.time()
     path, cfg, s = _check_finetuning(args)
     set_seed(args['seed'] + rank_distrib())
-    dls = load_data(args['data'], cfg, args['bs'], labelled=True, min_scale=s['scale'])
+    crops = Augment.none() if s['scale'] == 1 else Augment(min_scale=s['scale'])   # --scale 1: no crop, no flip
+    dls = load_data(args['data'], cfg, args['bs'], labelled=True, augment=crops)
     if rank_distrib() == 0: print(data_line(dls, args['data']))
     model = finetune_model(path, len(dls.vocab), s['droppath'], args['pool'])
     probe = _probe_start(model, dls, s['head'], out, resume)

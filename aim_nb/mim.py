@@ -20,7 +20,7 @@ from fastai.callback.core import Callback
 from .patches import take_tokens, inverse_permutation, sincos_pos_embed
 from .masks import KeepSet, Keep, RandomKeep, PartKeep, masked_from_keep, semmae_lambda
 from .attention import project_qkv, block_residuals, attend_block, dense_attention
-from .encoder import ViTConfig, mae_init_, check_fields, require
+from .encoder import ViTConfig, mae_init_, separate_qkv_, check_fields, require
 from .targets import Target, PixelTarget
 from .models import PretrainOutput, PretrainModel, embed_patches
 
@@ -175,6 +175,10 @@ def prompted_block(block,          # a timm `Block`
 # %% ../nbs/74_mim_models.ipynb #d438c8c7
 class PromptingDecoder(MAEDecoder):
     "MILAN's decoder: the MAE decoder whose blocks update only the mask tokens, with cls + visible tokens as prompts."
+    def __init__(self, grid, in_dim:int, out_dim:int, cfg:DecoderConfig=None):
+        super().__init__(grid, in_dim, out_dim, cfg)
+        separate_qkv_(self.blocks, kv_fused=True)                  # the public block's q and kv layers, drawn apart
+
     def run_blocks(self, x:Tensor, n_visible:int) -> Tensor:
         for block in self.blocks: x = prompted_block(block, x, n_visible)
         return x

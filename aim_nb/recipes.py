@@ -7,19 +7,19 @@ __all__ = ['TEACHER_SPECS', 'SAIM_OPT', 'MAE_OPT', 'RECIPES', 'PRESET_OPTIONS', 
            'TEACHER_FEATURES', 'teacher_parts', 'make_teacher', 'MethodOptions', 'PixelOptions', 'QueryOptions',
            'SemanticOptions', 'SAIMOptions', 'SemAIMOptions', 'SemAIMEMAOptions', 'SemAIMFeatOptions', 'FirstBatches',
            'MaPeTOptions', 'MaskedOptions', 'MAEOptions', 'MILANOptions', 'SemMAEOptions', 'AIMOptions', 'SavedPart',
-           'Recipe', 'Training', 'method_options', 'recipe_options', 'checked_options', 'recipe_config', 'Built',
-           'build_recipe', 'recipe_learner']
+           'Recipe', 'Training', 'method_options', 'recipe_options', 'checked_options', 'recipe_config',
+           'recipe_augment', 'Built', 'build_recipe', 'recipe_learner']
 
 # %% ../nbs/82_recipes.ipynb #6291ca9c
 import itertools
 import math
 import timm
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from operator import attrgetter
 from pathlib import Path
 from typing import ClassVar, Literal
 import torch.nn as nn
-from .data import data_stats
+from .data import Augment, data_stats
 from .encoder import ViTConfig, OptionError, check_fields, require
 from .orders import SemanticOrder, MaPeTOrder
 from .masks import RandomKeep, AttentionKeep, PartKeep, num_keep
@@ -97,13 +97,15 @@ class SemanticOptions(MethodOptions):
 
 @dataclass(frozen=True, kw_only=True)
 class SAIMOptions(PixelOptions, QueryOptions):
-    "SAIM: a random order per image, two streams, normalised pixels."
+    "SAIM: a random order per image, two streams, normalised pixels blurred (9 × 9, σ = 1) as the paper trains."
+    blur_sigma: float|None = 1.              # SAIM's and SemAIM's README commands: kernel 9, sigma 1; None = no blur
     def build(self, cfg, teacher=None, dls=None): return SAIM(cfg, target=self.pixels(), query_depth=self.query_depth)
 
 @dataclass(frozen=True, kw_only=True)
 class SemAIMOptions(SemanticOptions, SAIMOptions):
     "SemAIM: the order spreads out from the patch the model itself finds most semantic."
-    def build(self, cfg, teacher=None, dls=None): return SAIM(cfg, order=self.order(), target=self.pixels(), query_depth=self.query_depth)
+    def build(self, cfg, teacher=None, dls=None):
+        return SAIM(cfg, order=self.order(), target=self.pixels(), query_depth=self.query_depth, fused_content_qkv=True)
 
 @dataclass(frozen=True, kw_only=True)
 class SemAIMEMAOptions(SemAIMOptions):
@@ -113,7 +115,7 @@ class SemAIMEMAOptions(SemAIMOptions):
         super().check(cfg)
         require(0 <= self.ema_decay < 1, 'ema_decay', self.ema_decay, "must be in [0, 1)")
     def build(self, cfg, teacher=None, dls=None):
-        model = SAIM(cfg, target=self.pixels(), query_depth=self.query_depth)
+        model = SAIM(cfg, target=self.pixels(), query_depth=self.query_depth, fused_content_qkv=True)
         model.order = self.order(scorer=EMATeacher(model.encoder, self.ema_decay))
         return model
 
@@ -122,7 +124,8 @@ class SemAIMFeatOptions(SemanticOptions, QueryOptions):
     "SemAIM*: the order spreads out from the patch the teacher finds most semantic; the target is its patch features (2 − 2cos)."
     needs_teacher: ClassVar[bool] = True
     def build(self, cfg, teacher=None, dls=None):
-        return SAIM(cfg, order=self.order(teacher=teacher), target=FeatureTarget(teacher), query_depth=self.query_depth)
+        return SAIM(cfg, order=self.order(teacher=teacher), target=FeatureTarget(teacher), query_depth=self.query_depth,
+                    fused_content_qkv=True)
 
 # %% ../nbs/82_recipes.ipynb #c2be121c
 class FirstBatches:
@@ -224,6 +227,8 @@ class Recipe:
     epochs: int                  # the paper's pretraining epochs
     clip: float = None           # gradient norm clip
     wd: float = 0.05
+    betas: tuple = (0.9, 0.95)   # AdamW betas
+    augment: Augment = Augment() # the training images' augmentation
     cfg: dict = field(default_factory=dict)   # ViTConfig changes (MaPeT: LayerScale 0.1, drop path 0.1)
     cbs: tuple = ()              # callback classes the method needs
     saves: tuple = ()            # `SavedPart`s a run writes beside its checkpoint
@@ -231,14 +236,16 @@ class Recipe:
     @property
     def needs_teacher(self) -> bool: return self.options.needs_teacher
 
-SAIM_OPT = dict(base_lr=2e-4, warmup=30 / 800, epochs=800, clip=3.)
+SAIM_OPT = dict(base_lr=2e-4, warmup=30 / 800, epochs=800, clip=3.)   # SemAIM's README; SAIM's code clips nothing
 MAE_OPT = dict(base_lr=1.5e-4, warmup=40 / 800, epochs=800)
 RECIPES = dict(
     saim        = Recipe(SAIMOptions, **SAIM_OPT),
     semaim      = Recipe(SemAIMOptions, **SAIM_OPT),
     semaim_ema  = Recipe(SemAIMEMAOptions, **SAIM_OPT),
     semaim_feat = Recipe(SemAIMFeatOptions, **SAIM_OPT),
-    mapet       = Recipe(MaPeTOptions, base_lr=1.5e-3 * 256 / 2048, warmup=10 / 300, epochs=300, clip=3., cfg=dict(init_values=.1, drop_path_rate=.1),
+    mapet       = Recipe(MaPeTOptions, base_lr=1.5e-3 * 256 / 2048, warmup=10 / 300, epochs=300, clip=3.,
+                         betas=(0.9, 0.999), augment=Augment(min_scale=1., flip=False, jitter=.4),
+                         cfg=dict(init_values=.1, drop_path_rate=.1),
                          saves=(SavedPart('tokenizer.safetensors', 'target.tokenizer', 'tokenizer'),)),
     milan       = Recipe(MILANOptions, base_lr=2.4e-3 * 256 / 4096, warmup=40 / 400, epochs=400),
     semmae      = Recipe(SemMAEOptions, **MAE_OPT, cbs=(SemMAESchedule,)),
@@ -303,7 +310,7 @@ def _split_options(name:str, preset:str, options:dict) -> tuple:
     own = method_options(name)
     cfg = {**r.cfg, **{k: v for k, v in options.items() if k in {f.name for f in fields(ViTConfig)}}}
     method = {**{k: v for k, v in PRESET_OPTIONS[preset].items() if k in own}, **{k: v for k, v in options.items() if k in own}}
-    train = dict(base_lr=r.base_lr, warmup=r.warmup, epochs=r.epochs, clip=r.clip, wd=r.wd)
+    train = dict(base_lr=r.base_lr, warmup=r.warmup, epochs=r.epochs, clip=r.clip, wd=r.wd, betas=r.betas)
     train.update({k: v for k, v in PRESET_TRAINING[preset].items() if k != 'clip' or r.clip})   # the tiny preset clips only where the paper does
     train.update({k: v for k, v in options.items() if k in TRAINING_OPTIONS})
     return cfg, method, train
@@ -321,6 +328,12 @@ def checked_options(name:str, preset:str='tiny', **options) -> tuple:
 def recipe_config(recipe:str, preset:str='tiny', **options) -> ViTConfig:
     "The encoder shape of `recipe` at `preset` with `options` (checked as `build_recipe` checks them)."
     return checked_options(recipe, preset, **options)[0]
+
+def recipe_augment(recipe:str,        # a name in RECIPES
+                   **overrides,       # any of `Augment`'s fields; None: the recipe's
+                  ) -> Augment:
+    "The training images' augmentation of `recipe`, with any field overridden."
+    return replace(_recipe(recipe).augment, **{k: v for k, v in overrides.items() if v is not None})
 
 # %% ../nbs/82_recipes.ipynb #3161275b
 @dataclass

@@ -18,7 +18,7 @@ from fastai.callback.core import Callback
 from fastai.data.core import DataLoaders, TfmdDL
 from fastai.torch_core import TensorImage, default_device, rank_distrib, find_bs
 from .encoder import UsageError
-from .data import batch_tfms, IMAGENET_STATS, FASHION_MNIST_STATS
+from .data import batch_tfms, Augment, IMAGENET_STATS, FASHION_MNIST_STATS
 
 # %% ../nbs/83_scale.ipynb #6214da51
 COMPILE = ('auto', 'yes', 'no')
@@ -59,9 +59,14 @@ def graph_breaks(model:nn.Module, # any aim_nb model
 # %% ../nbs/83_scale.ipynb #949a3157
 class SyntheticDL(TfmdDL):
     "Batches of random uint8 images (B, C, size, size) drawn on the device itself; `n` of them an epoch."
-    def __init__(self, n:int, size:int, channels:int=3, **kwargs):
-        self.size, self.channels = size, channels
+    def __init__(self, n:int, size:int, channels:int=3,
+                 split_idx:int=0,   # 0 training, 1 validation: which random batch transforms run
+                 **kwargs):
+        self.size, self.channels, self.split_idx = size, channels, split_idx
         super().__init__(range(n), num_workers=0, **kwargs)
+    def before_iter(self):
+        super().before_iter()
+        self.after_batch.split_idx = self.split_idx   # fastai asks the dataset, which is a range here
     def create_batch(self, b):
         shape = (len(b), self.channels, self.size, self.size)
         return (TensorImage(torch.randint(0, 256, shape, dtype=torch.uint8, device=self.device or 'cpu')),)
@@ -71,16 +76,16 @@ def synthetic_dls(n:int=12_800,       # training images an epoch (one batch vali
                   channels:int=3,     # 3 (RGB) or 1 (grayscale)
                   bs:int=64,          # batch size
                   device=None,        # where they are drawn, default: the GPU if there is one
-                  augment:bool=True,  # the device-side random resized crop + flip
-                  min_scale:float=0.2,
+                  augment:Augment|bool=True,  # the training set's crop, flip and colour jitter (`Augment.of`)
                  ) -> DataLoaders:
     "fastai `DataLoaders` of random images made on `device`, cropped and normalised there like the in-memory datasets."
     if n < bs: raise ValueError(f"synthetic data of {n} images is less than one batch of {bs}")
     device = torch.device(device or default_device())
     stats = IMAGENET_STATS if channels == 3 else FASHION_MNIST_STATS
     kw = dict(size=size, channels=channels, bs=bs, device=device)
-    dls = DataLoaders(SyntheticDL(n, shuffle=True, drop_last=True, after_batch=batch_tfms(size, stats, augment, min_scale), **kw),
-                      SyntheticDL(bs, after_batch=batch_tfms(size, stats, False), **kw), device=device)
+    train = SyntheticDL(n, shuffle=True, drop_last=True, after_batch=batch_tfms(size, stats, augment), **kw)
+    valid = SyntheticDL(bs, split_idx=1, after_batch=batch_tfms(size, stats, False), **kw)
+    dls = DataLoaders(train, valid, device=device)
     dls.source = 'synthetic images'
     return dls
 

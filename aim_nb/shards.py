@@ -23,7 +23,7 @@ from fastai.torch_core import default_device, rank_distrib, num_distrib, to_devi
 from fastai.vision.core import TensorImage, TensorCategory
 from .data import (scan_folder, _folder_split, _has_class_folders, class_label, printable, embedded_arrays,
                          fashion_mnist_arrays, FASHION_MNIST_CLASSES, FASHION_MNIST_STATS, IMAGENET_STATS,
-                         crop_decoder, _channels_check, UnreadableImage)
+                         crop_decoder, _channels_check, _jitter_tfms, Augment, UnreadableImage)
 
 # %% ../nbs/12_shards.ipynb #f887705a
 DATASET_FILE = 'dataset.json'
@@ -327,7 +327,8 @@ def _leave_stopping_to_main(worker:int):
 class ShardLoader(DistributedDL):
     "A fastai loader of a `ShardStream`, split by rank and worker already: fastai's `DistributedTrainer` leaves it be."
     def __init__(self, dataset:ShardStream, *, after_batch, device=None, workers:int=0):
-        self.dataset, self.bs, self.after_batch, self.num_workers = dataset, dataset.bs, Pipeline(after_batch), workers
+        self.dataset, self.bs, self.num_workers = dataset, dataset.bs, workers
+        self.after_batch = Pipeline(after_batch, split_idx=0 if dataset.train else 1)   # random transforms: training
         self.rng = random.Random(dataset.seed)   # `Checkpoint` saves it; the order comes from seed and epoch
         self.epoch, self.fake_l, self.device = 0, _NoFake(), None
         self.to(device or default_device())
@@ -431,8 +432,7 @@ def shard_dls(path,                      # a folder `write_shards` wrote, its da
               size=224,                  # side of the images fed to the model
               channels:int=3,            # 3 (RGB) or 1 (grayscale)
               stats=None,                # (mean, std) per channel, default: ImageNet's (RGB) or Fashion-MNIST's (gray)
-              augment:bool=True,         # random resized crop + flip on the training set
-              min_scale:float=0.2,       # smallest crop area
+              augment:Augment|bool=True, # the training set's crop, flip and colour jitter (`Augment.of`)
               bs:int=64,                 # batch size per process
               labelled:bool=False,       # batches (images, labels)
               workers:int=None,          # loader processes per rank, default min(8, CPUs)
@@ -449,13 +449,14 @@ def shard_dls(path,                      # a folder `write_shards` wrote, its da
     _check_present(urls['train'] + urls['valid'], path)
     stats = stats or (IMAGENET_STATS if channels == 3 else FASHION_MNIST_STATS)
     workers = min(8, os.cpu_count() or 1) if workers is None else workers
+    augment = Augment.of(augment)
     def loader(split, train):
         counts = [s['count'] for s in meta['splits'][split]['shards']]
-        crop = dict(min_scale=min_scale, train=True) if train and augment else dict(min_scale=1., train=False)
-        decoder = crop_decoder(size, channels=channels, **crop)
+        decoder = crop_decoder(size, channels=channels, augment=augment if train else False)
         ds = ShardStream(urls[split], counts, bs=bs, train=train, labelled=labelled, decoder=decoder,
                          shuffle_buffer=shuffle_buffer, seed=seed)
-        after_batch = [IntToFloatTensor(), Normalize.from_stats(*stats)]
+        jitter = _jitter_tfms(augment) if train else []
+        after_batch = [IntToFloatTensor(), *jitter, Normalize.from_stats(*stats)]
         return ShardLoader(ds, after_batch=after_batch, device=device, workers=workers)
     dls = DataLoaders(loader('train', True), loader('valid', False), path=base, device=device or default_device())
     dls.vocab, dls.source = meta['classes'], f"{Path(base).name}/"   # the name `data_summary` gives it

@@ -1,29 +1,37 @@
 """How fast `aim_nb.data.folder_dls` feeds images from a folder of JPEGs, next to torchvision's `ImageFolder`
 doing the same augmentation, and how long a large folder takes to start.
 
-    python benchmarks/loader.py [--images 2000] [--workers 0 2] [--batches 20] [--rounds 5] [--start-files 100000]
+    python benchmarks/loader.py [--images 2000] [--workers 0 2] [--batches 20] [--rounds 5]
+                                [--interpolations bilinear bicubic] [--start-files 100000] [--record FILE]
 
 Throughput: `--images` JPEG photos of 500 × 375 (quality 90, the typical ImageNet size), made from the sample
 photos scikit-image ships (random crops, flips and resizes, so that every file differs), in 10 class folders.
 Both loaders cut `RandomResizedCrop(224, scale=(0.2, 1))` + a horizontal flip from every photo, batch 64, shuffled,
-with the same number of worker processes: aim_nb through its `DataLoaders` on the CPU (uint8 crops from the decode,
-then `IntToFloatTensor` + `Normalize` on the batch, in the main process), torchvision's `ImageFolder` +
-`RandomResizedCrop` + `RandomHorizontalFlip` + `ToTensor` (float, in the workers) through a torch `DataLoader`.
-A third row, `aim_nb uint8`, is aim_nb's batches as they leave the workers, before the float conversion and
-normalisation (on a GPU those run on the device). Rounds alternate between the loaders (a fresh iterator, so a round includes starting the workers); a round reads
-`--batches` batches after one untimed batch. Printed: images/s per worker (the main process counts as the one
-worker when there are none), the median over rounds and the spread (min-max), and aim_nb / torchvision.
+with the same number of worker processes and the same resize filter (each of `--interpolations`): aim_nb through
+its `DataLoaders` on the CPU (uint8 crops from the decode, then `IntToFloatTensor` + `Normalize` on the batch, in
+the main process), torchvision's `ImageFolder` + `RandomResizedCrop` + `RandomHorizontalFlip` + `ToTensor` (float,
+in the workers) through a torch `DataLoader`. A third row, `aim_nb uint8`, is aim_nb's batches as they leave the
+workers, before the float conversion and normalisation (on a GPU those run on the device). aim_nb decodes with
+bicubic resizing; the bilinear rows set its decoder's `resample` for the benchmark. Rounds alternate between the
+loaders, in an order reversed every other round (a fresh iterator, so a round includes starting the workers); a
+round reads `--batches` batches after one untimed batch. Printed: images/s per worker (the main process counts
+as the one worker when there are none), the median over rounds and the spread (min-max), aim_nb / torchvision
+with the same filter, and each loader's bicubic / bilinear. `--record FILE` writes the same numbers as JSON
+with what ran, the commit and the machine.
 
 Start time: `--start-files` files in 100 folders (hard links to a few JPEGs), from the `folder_dls` call to the
 first training batch, next to the time its scan alone takes and the time opening every file (the eager check
 `folder_dls` made before) would add in one process, extrapolated from 2,000 files.
 """
-import argparse, os, shutil, statistics, tempfile, time
+import argparse, hashlib, json, os, platform, shutil, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
 from aim_nb.data import folder_dls, scan_folder, readable_images
+
+ROOT = Path(__file__).resolve().parents[1]
+FILTERS = {'bilinear': Image.BILINEAR, 'bicubic': Image.BICUBIC}   # PIL's filters, by torchvision's names
 
 PHOTOS = ['astronaut', 'chelsea', 'coffee', 'rocket', 'hubble_deep_field', 'immunohistochemistry', 'motorcycle_left', 'retina']
 
@@ -51,15 +59,18 @@ def make_jpegs(folder:Path, n:int, size=(500, 375), classes:int=10, seed:int=0) 
     return folder
 
 
-def aim_batches(folder, workers:int, bs:int, batch_tfms:bool=True):
-    "aim_nb's training batches; without `batch_tfms` as they leave the workers (uint8), before the float conversion and normalisation a GPU does."
+def aim_batches(folder, workers:int, bs:int, interpolation:str, batch_tfms:bool=True):
+    "aim_nb's training batches, decoded with the filter `interpolation`; without `batch_tfms` as the workers send them."
     dl = folder_dls(folder, size=224, bs=bs, device='cpu', num_workers=workers, valid_pct=0.01).train
+    for decode in dl.dataset.tls[0].tfms.fs: decode.decode.resample = FILTERS[interpolation]   # both splits' decoders
     return lambda: iter(dl if batch_tfms else dl.new(after_batch=None))
 
 
-def torchvision_batches(folder, workers:int, bs:int):
+def torchvision_batches(folder, workers:int, bs:int, interpolation:str):
     from torchvision import datasets, transforms as T
-    ds = datasets.ImageFolder(folder, T.Compose([T.RandomResizedCrop(224, scale=(0.2, 1)), T.RandomHorizontalFlip(), T.ToTensor()]))
+    mode = T.InterpolationMode[interpolation.upper()]
+    crop = T.RandomResizedCrop(224, scale=(0.2, 1), interpolation=mode)
+    ds = datasets.ImageFolder(folder, T.Compose([crop, T.RandomHorizontalFlip(), T.ToTensor()]))
     dl = torch.utils.data.DataLoader(ds, batch_size=bs, shuffle=True, num_workers=workers, drop_last=True)
     return lambda: iter(dl)
 
@@ -75,18 +86,54 @@ def timed_round(make_iter, batches:int, bs:int) -> float:
     return rate
 
 
-def throughput(folder, workers:int, batches:int, rounds:int, bs:int=64):
-    loaders = {'aim_nb': aim_batches(folder, workers, bs), 'aim_nb uint8': aim_batches(folder, workers, bs, batch_tfms=False),
-               'torchvision': torchvision_batches(folder, workers, bs)}
+def loaders_of(folder, workers:int, bs:int, interpolations:list) -> dict:
+    "{(loader, interpolation): a function that starts an iterator of its training batches}."
+    out = {}
+    for mode in interpolations:
+        out['aim_nb', mode] = aim_batches(folder, workers, bs, mode)
+        out['aim_nb uint8', mode] = aim_batches(folder, workers, bs, mode, batch_tfms=False)
+        out['torchvision', mode] = torchvision_batches(folder, workers, bs, mode)
+    return out
+
+
+def throughput(folder, workers:int, batches:int, rounds:int, interpolations:list, bs:int=64) -> list:
+    "Interleaved rounds of every loader and filter; printed, and returned as one record row per loader and filter."
+    loaders = loaders_of(folder, workers, bs, interpolations)
     rates = {k: [] for k in loaders}
     for r in range(rounds):
-        for name in (list(loaders) if r % 2 == 0 else list(loaders)[::-1]):   # interleaved, alternating the order
-            rates[name].append(timed_round(loaders[name], batches, bs) / max(1, workers))
+        for key in (list(loaders) if r % 2 == 0 else list(loaders)[::-1]):   # interleaved, alternating the order
+            rates[key].append(timed_round(loaders[key], batches, bs) / max(1, workers))
     med = {k: statistics.median(v) for k, v in rates.items()}
-    for k, v in rates.items():
-        ratio = ', '.join(f'{a / b:.2f}' for a, b in zip(v, rates['torchvision']))
-        print(f"{workers:>7} {k:<14}{med[k]:>8.0f} ({min(v):.0f}-{max(v):.0f})"
-              + (f"{med[k] / med['torchvision']:>8.2f}x  (by round: {ratio})" if k != 'torchvision' else ''))
+    rows = []
+    for (name, mode), v in rates.items():
+        row = dict(workers=workers, loader=name, interpolation=mode, rates=[round(x, 1) for x in v],
+                   median=round(med[name, mode], 1), min=round(min(v), 1), max=round(max(v), 1))
+        if name != 'torchvision': row['vs_torchvision'] = round(med[name, mode] / med['torchvision', mode], 3)
+        first = interpolations[0]
+        if mode != first: row[f'vs_{first}'] = round(med[name, mode] / med[name, first], 3)
+        rows.append(row)
+        ratios = '  '.join(f"{k[3:]} {x:.2f}x" for k, x in row.items() if k.startswith('vs_'))
+        print(f"{workers:>7} {name:<14}{mode:<10}{row['median']:>8.0f} ({row['min']:.0f}-{row['max']:.0f})  {ratios}")
+    return rows
+
+
+def _run(*cmd) -> str:
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT).stdout.strip()
+
+
+def provenance() -> dict:
+    "What ran where: the command, the commit (and whether the tree differs from it), the machine and its load."
+    models = (l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    cpu = next(models, platform.processor())
+    files = ('aim_nb/data.py', 'benchmarks/loader.py')
+    sha = {f: hashlib.sha256((ROOT / f).read_bytes()).hexdigest()[:16] for f in files}
+    import torchvision, PIL
+    return dict(command=' '.join([Path(sys.executable).name, *sys.argv]), commit=_run('git', 'rev-parse', 'HEAD'),
+                dirtied=bool(_run('git', 'status', '--porcelain')), sha256=sha,
+                machine=dict(nproc=os.cpu_count(), cpu=cpu, OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS')),
+                versions=dict(python=platform.python_version(), torch=torch.__version__,
+                              torchvision=torchvision.__version__, pillow=PIL.__version__),
+                load_before=_run('uptime'))
 
 
 def start_time(tmp:Path, n:int, folders:int=100):
@@ -114,16 +161,26 @@ def main():
     ap.add_argument('--workers', type=int, nargs='+', default=[0, 2])
     ap.add_argument('--batches', type=int, default=20)
     ap.add_argument('--rounds', type=int, default=5)
+    ap.add_argument('--interpolations', nargs='+', choices=list(FILTERS), default=['bilinear', 'bicubic'],
+                    help='resize filters to compare, the first the reference of the ratios')
     ap.add_argument('--start-files', type=int, default=100_000, help='0 to skip the start-time measurement')
+    ap.add_argument('--record', type=Path, help='write the numbers, what ran and the machine to this JSON file')
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp())
+    record, tmp = provenance(), Path(tempfile.mkdtemp())
     try:
         folder = make_jpegs(tmp / 'photos', args.images)
         print(f"{args.images} JPEGs 500x375 q90, RandomResizedCrop(224, scale=(0.2, 1)) + flip, batch 64, {os.cpu_count()} CPUs")
-        print(f"{'workers':>7} {'loader':<14}{'img/s/worker (min-max)':>22}{'vs torchvision':>16}")
-        for w in args.workers: throughput(folder, w, args.batches, args.rounds)
+        print(f"{'workers':>7} {'loader':<14}{'filter':<10}{'img/s/worker (min-max)':>22}  ratios of medians")
+        rows = []
+        for w in args.workers: rows += throughput(folder, w, args.batches, args.rounds, args.interpolations)
         if args.start_files: start_time(tmp, args.start_files)
     finally: shutil.rmtree(tmp)
+    if args.record:
+        record.update(images=args.images, batches=args.batches, rounds=args.rounds, bs=64, size=224,
+                      unit='images/s per worker process (the main process when there are none)', rows=rows,
+                      load_after=_run('uptime'))
+        args.record.parent.mkdir(parents=True, exist_ok=True)
+        args.record.write_text(json.dumps(record, indent=1) + '\n')
 
 
 if __name__ == '__main__':

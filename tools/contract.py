@@ -159,7 +159,7 @@ def images(folder, n:int, size=(28, 28), names='{:03d}.png', seed:int=0):
 
 def run_settings(**changes) -> dict:
     settings = dict(recipe='saim', data='embedded', preset='tiny', teacher=None, teacher_features='step', epochs=None,
-                    bs=64, precision='auto', seed=0, opts=None)
+                    bs=64, precision='auto', seed=0, opts=None, scale=None, flip=None, jitter=None)
     return dict(settings, **changes)
 
 
@@ -246,6 +246,9 @@ MISTAKES = [  # (case, command line, exit status, the message contains)
      '--teacher_features twice: choose one of'),
     ('unknown flag', 'aim_pretrain --epoch-count 3', 2, 'unrecognized arguments: --epoch_count 3'),
     ('unknown compile choice', 'aim_pretrain --compile maybe', 2, '--compile maybe: use one of auto, yes, no'),
+    ('crop area of 0', 'aim_pretrain --scale 0', 2, '--scale 0.0: must be in (0, 1]'),
+    ('flip neither yes nor no', 'aim_pretrain --flip maybe', 2, '--flip maybe: must be yes or no'),
+    ('colour jitter of 1', 'aim_pretrain --jitter 1', 2, '--jitter 1.0: must be in [0, 1)'),
     ('unknown log', 'aim_pretrain --log mlflow', 2, '--log mlflow: use tensorboard or wandb'),
     ('teacher features: unknown', 'aim_pretrain --teacher_features twice', 2,
      '--teacher_features twice: choose one of step, once'),
@@ -600,9 +603,9 @@ def decoding() -> list:
     ramp = np.tile((np.arange(256) * 257).astype(np.uint16), (256, 1))        # 0 to 65,535, left to right
     png = io.BytesIO()
     Image.fromarray(ramp).save(png, 'PNG')
-    decoded = crop_decoder(256, channels=1, train=False)(png.getvalue())[0, 0]  # the whole image, not resized
+    decoded = crop_decoder(256, augment=False, channels=1)(png.getvalue())[0, 0]  # the whole image, not resized
     ok = torch.equal(decoded, torch.arange(256, dtype=torch.uint8))
-    rows.append(Row('data', '16-bit grayscale PNG, 0 to 65,535', 'crop_decoder(..., train=False)(file)', 0,
+    rows.append(Row('data', '16-bit grayscale PNG, 0 to 65,535', 'crop_decoder(..., augment=False)(file)', 0,
                     f"decodes to 0 to 255 (first {decoded[:3].tolist()}, last {decoded[-1].item()})",
                     '' if ok else f"decoded {decoded[::64].tolist()}, not the 8-bit ramp"))
     upright = np.zeros((60, 90, 3), np.uint8)
@@ -615,10 +618,10 @@ def decoding() -> list:
                              ('as stored', stored, {})):
         buf = io.BytesIO()
         img.save(buf, 'JPEG', quality=95, **extra)
-        jpegs[name] = crop_decoder(30, train=False)(buf.getvalue()).float()
+        jpegs[name] = crop_decoder(30, augment=False)(buf.getvalue()).float()
     shown = (jpegs['upright'] - jpegs['sideways']).abs().mean().item()
     read_as_stored = (jpegs['upright'] - jpegs['as stored']).abs().mean().item()
-    rows.append(Row('data', 'JPEG stored sideways, EXIF orientation 6', 'crop_decoder(..., train=False)(file)', 0,
+    rows.append(Row('data', 'JPEG stored sideways, EXIF orientation 6', 'crop_decoder(..., augment=False)(file)', 0,
                     f"decodes as shown: {shown:.1f} from the upright photo, of 255 (as stored: {read_as_stored:.0f})",
                     '' if shown < 3 < 20 < read_as_stored else f"{shown:.1f} from the upright photo"))
     return rows
