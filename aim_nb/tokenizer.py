@@ -48,7 +48,7 @@ class KMeansTokenizer(nn.Module):
               ) -> Tensor:            # (B, L) long ids in [0, V)
         "The id of the nearest centroid of every patch feature."
         B = features.shape[0]
-        x = rearrange(features.float(), 'b l d -> 1 (b l) d').to(self.centroids.device)   # one group
+        x = rearrange(features.to(self.centroids.dtype), 'b l d -> 1 (b l) d').to(self.centroids.device)   # one group
         if self.normalize: x = F.normalize(x, dim=-1)
         with torch.autocast(x.device.type, enabled=False):   # fp32 distances, as when fitted, also inside a mixed-precision forward
             ids, _ = nearest(x, x.square().sum(-1), self.centroids[None], self.bs)
