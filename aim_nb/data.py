@@ -545,7 +545,7 @@ class _FolderDL(TfmdDL):
         self.epoch_seed = self.rng.getrandbits(64)   # after fastai renewed `rng` for the epoch, before it shuffles
 
     def get_idxs(self) -> list:
-        "(seed, index) pairs when shuffled (training): fastai's order, and a seed for each place drawn from `epoch_seed`."
+        "(seed, index) pairs when shuffled (training): fastai's order, a seed for each place drawn from `epoch_seed`."
         idxs = super().get_idxs()
         if not self.shuffle: return idxs          # in order, a place is its index; fastai's `get_preds` reorders ints
         seeds = np.random.default_rng(self.epoch_seed).integers(2 ** 32, size=len(idxs))
@@ -557,7 +557,7 @@ class _FolderDL(TfmdDL):
         with _seeded(seed): return self.dataset[i]                       # another dataset: fastai's `test_dl`
 
     def _index_seed(self, i:int) -> int:
-        "The seed of item `i` of a loader that does not shuffle (validation, fastai's look at the types): epoch and index."
+        "The seed of item `i` of a loader that does not shuffle (validation, fastai's first look): epoch and index."
         return hash((self.epoch_seed, i)) & (2 ** 32 - 1)
 
     def wif(self):
@@ -710,5 +710,6 @@ def _photo(name:str) -> np.ndarray:
         with (files('aim_nb.assets') / 'chelsea.jpg').open('rb') as f, Image.open(f) as img:
             return np.array(img.convert('RGB'))
     try: from skimage import data as skdata
-    except ImportError: raise ImportError(f"the photo {name!r} comes from scikit-image: pip install scikit-image") from None
+    except ImportError:
+        raise ImportError(f"the photo {name!r} comes from scikit-image: pip install scikit-image") from None
     return getattr(skdata, name)()

@@ -27,7 +27,7 @@ from .patches import as_pair, grid_size, sincos_pos_embed
 
 # %% ../nbs/20_encoder.ipynb #7e6bc2d2
 class UsageError(ValueError):
-    "An argument of a command that cannot work (a value out of range, a missing file, flags that conflict): one line, exit status 2 as argparse's own errors."
+    "An argument that cannot work (out of range, a missing file, conflicting flags): one line, exit status 2."
     status = 2          # what a console script exits with
 
 class OptionError(UsageError):
@@ -53,7 +53,8 @@ def _describe(hint) -> str:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType): return ' or '.join(_describe(a) for a in args)
     if origin is typing.Literal: return 'one of ' + ', '.join(map(repr, args))
-    names = {int: 'an integer', float: 'a number', bool: 'True or False', str: 'a string', tuple: 'a tuple', type(None): 'None'}
+    names = {int: 'an integer', float: 'a number', bool: 'True or False', str: 'a string', tuple: 'a tuple',
+             type(None): 'None'}
     return names.get(hint, names.get(origin, getattr(hint, '__name__', str(hint))))
 
 def check_fields(config):
@@ -85,11 +86,15 @@ class ViTConfig:
         check_fields(self)
         for name in ('patch_size', 'in_chans', 'embed_dim', 'depth', 'num_heads'):
             require(getattr(self, name) >= 1, name, getattr(self, name), "must be at least 1")
-        require(all(s >= self.patch_size for s in as_pair(self.img_size)), 'img_size', self.img_size, f"must be at least patch_size={self.patch_size}")
-        require(self.embed_dim % self.num_heads == 0, 'num_heads', self.num_heads, f"must divide embed_dim={self.embed_dim}")
-        require(self.embed_dim % 4 == 0, 'embed_dim', self.embed_dim, "must be a multiple of 4 (the 2-D sin-cos positions)")
+        require(all(s >= self.patch_size for s in as_pair(self.img_size)), 'img_size', self.img_size,
+                f"must be at least patch_size={self.patch_size}")
+        require(self.embed_dim % self.num_heads == 0, 'num_heads', self.num_heads,
+                f"must divide embed_dim={self.embed_dim}")
+        require(self.embed_dim % 4 == 0, 'embed_dim', self.embed_dim,
+                "must be a multiple of 4 (the 2-D sin-cos positions)")
         require(self.mlp_ratio > 0, 'mlp_ratio', self.mlp_ratio, "must be positive")
-        require(self.init_values is None or self.init_values > 0, 'init_values', self.init_values, "must be positive, or None for no LayerScale")
+        require(self.init_values is None or self.init_values > 0, 'init_values', self.init_values,
+                "must be positive, or None for no LayerScale")
         require(0 <= self.drop_path_rate < 1, 'drop_path_rate', self.drop_path_rate, "must be in [0, 1)")
 
     @classmethod
@@ -103,7 +108,7 @@ class ViTConfig:
     @property
     def num_patches(self) -> int: return self.grid[0] * self.grid[1]           # L
     @property
-    def input_size(self) -> tuple: return (self.in_chans, *as_pair(self.img_size))  # (C, H, W), as timm's pretrained_cfg names it
+    def input_size(self) -> tuple: return (self.in_chans, *as_pair(self.img_size))  # (C, H, W): timm's pretrained_cfg
 
     def timm_kwargs(self) -> dict:
         "Keyword arguments that give timm's `VisionTransformer` this shape, without a head."
@@ -133,7 +138,7 @@ class ViTEncoder(VisionTransformer):
 
 # %% ../nbs/20_encoder.ipynb #30795046
 def mae_init_(*modules:nn.Module) -> None:
-    "MAE's initialisation of `modules`, in place: xavier-uniform linear layers and patch embedding, zero biases, unit LayerNorms, cls and mask tokens N(0, 0.02)."
+    "MAE's init of `modules`, in place: xavier-uniform linears, zero biases, unit LayerNorms, tokens N(0, 0.02)."
     for module in modules:
         for m in module.modules():
             if isinstance(m, nn.Linear):
@@ -142,7 +147,8 @@ def mae_init_(*modules:nn.Module) -> None:
             elif isinstance(m, nn.LayerNorm):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
-            elif isinstance(m, PatchEmbed): nn.init.xavier_uniform_(m.proj.weight.view(m.proj.weight.shape[0], -1))  # as a linear layer
+            elif isinstance(m, PatchEmbed):                                      # its convolution, as a linear layer
+                nn.init.xavier_uniform_(m.proj.weight.view(m.proj.weight.shape[0], -1))
         for name, p in module.named_parameters():
             if name.rpartition('.')[2] in ('cls_token', 'mask_token'): nn.init.normal_(p, std=.02)
 
@@ -233,7 +239,8 @@ def safetensors_metadata(path) -> dict:
 def encoder_config(path) -> ViTConfig:
     "The `ViTConfig` stored in an exported encoder file."
     meta = safetensors_metadata(path)
-    if CONFIG_KEY not in meta: raise ValueError(f"{path} has no {CONFIG_KEY} metadata: it was not written by save_encoder")
+    if CONFIG_KEY not in meta:
+        raise ValueError(f"{path} has no {CONFIG_KEY} metadata: it was not written by save_encoder")
     kw = json.loads(meta[CONFIG_KEY])
     return ViTConfig(**dict(kw, img_size=_as_size(kw['img_size'])))
 

@@ -44,13 +44,13 @@ class KMeansTokenizer(nn.Module):
         "V, the number of centroids."
         return len(self.centroids)
 
-    def encode(self, features:Tensor, # (B, L, D) patch features of this tokenizer's teacher (e.g. from a `FeatureCache`)
+    def encode(self, features:Tensor, # (B, L, D) patch features of this tokenizer's teacher (e.g. a `FeatureCache`'s)
               ) -> Tensor:            # (B, L) long ids in [0, V)
         "The id of the nearest centroid of every patch feature."
         B = features.shape[0]
         x = rearrange(features.to(self.centroids.dtype), 'b l d -> 1 (b l) d').to(self.centroids.device)   # one group
         if self.normalize: x = F.normalize(x, dim=-1)
-        with torch.autocast(x.device.type, enabled=False):   # fp32 distances, as when fitted, also inside a mixed-precision forward
+        with torch.autocast(x.device.type, enabled=False):   # fp32 distances, as when fitted, also under autocast
             ids, _ = nearest(x, x.square().sum(-1), self.centroids[None], self.bs)
         return rearrange(ids, '1 (b l) -> b l', b=B)
 
@@ -61,7 +61,7 @@ class KMeansTokenizer(nn.Module):
 
     @classmethod
     def fit(cls, teacher:Teacher,    # the teacher
-            images_or_dataloader,    # (N, C, H, W) images (normalised float or uint8, as `cache_teacher`) or a DataLoader of normalised batches
+            images_or_dataloader,    # (N, C, H, W) images (float or uint8, as `cache_teacher`) or a DataLoader
             grid,                    # the student's patch grid
             vocab_size:int=8192,     # V (MaPeT: 8192)
             iters:int=20,            # Lloyd iterations
@@ -72,7 +72,7 @@ class KMeansTokenizer(nn.Module):
             device=None,             # where the teacher and k-means run
             progress:bool=True,      # progress bars
            ) -> 'KMeansTokenizer':
-        "Extract the teacher's patch features of `images` and cluster them into `vocab_size` tokens; `.history` holds the objective."
+        "Cluster the teacher's patch features of `images` into `vocab_size` tokens; `.history` holds the objective."
         features = _patch_features(teacher, images_or_dataloader, grid, bs, device, progress)  # (N * L, D)
         centroids, history = fit_kmeans(features, vocab_size, iters, sample=sample, generator=generator,
                                         device=device or device_of(teacher), normalize=normalize, progress=progress)
@@ -91,5 +91,6 @@ class KMeansTokenizer(nn.Module):
         if not Path(path).is_file(): raise FileNotFoundError(f"tokenizer file {path} does not exist")
         with safe_open(str(path), 'pt') as f: meta, centroids = f.metadata() or {}, f.get_tensor('centroids')
         if meta.get('teacher') != teacher.fingerprint:
-            raise ValueError(f"{path} was fitted on teacher {meta.get('teacher')}, not on {teacher.fingerprint}: its ids would mean nothing here")
+            raise ValueError(f"{path} was fitted on teacher {meta.get('teacher')}, not on {teacher.fingerprint}: "
+                             "its ids would mean nothing here")
         return cls(teacher, centroids, tuple(json.loads(meta['grid'])), json.loads(meta['normalize']))
