@@ -8,14 +8,13 @@ checks them against it).
 """
 import argparse
 import json
-import os
-import platform
 import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from provenance import provenance, shell
 
 ENCODER = 'runs/saim-tiny/encoder.safetensors'
 COMMANDS = (['aim_pretrain'],
@@ -30,15 +29,6 @@ NUMBERS = dict(   # name: (command index, pattern of a percentage or a time in w
     finetune_min=(2, r'fine-tuned \d+ epochs in ([\d.]+) min'),
     finetune=(2, r'fine-tuned \d+ epochs in [\d.]+ min; validation top-1 ([\d.]+)%'),
 )
-
-
-def shell(*args) -> str:
-    return subprocess.run(args, capture_output=True, text=True).stdout.strip()
-
-
-def cpu_model() -> str:
-    lines = Path('/proc/cpuinfo').read_text().splitlines() if Path('/proc/cpuinfo').exists() else []
-    return next((l.split(':', 1)[1].strip() for l in lines if l.startswith('model name')), platform.processor())
 
 
 def run_commands(bin_dir:Path, folder:Path) -> list:
@@ -68,12 +58,7 @@ def main():
     parser.add_argument('--record', default='benchmarks/records/default_run.json', help='where to write the record')
     parser.add_argument('--bin', default=str(Path(sys.executable).parent), help="folder of aim_nb's console scripts")
     args = parser.parse_args()
-    root = Path(__file__).resolve().parent.parent
-    record = dict(command=' '.join(['python', 'benchmarks/default_run.py', *sys.argv[1:]]),
-                  commit=shell('git', '-C', str(root), 'rev-parse', 'HEAD'),
-                  dirtied=bool(shell('git', '-C', str(root), 'status', '--porcelain', '--untracked-files=no')),
-                  machine=dict(nproc=os.cpu_count(), cpu=cpu_model()),
-                  load_before=shell('uptime'))
+    record = provenance()
     with tempfile.TemporaryDirectory() as folder:
         record['runs'] = run_commands(Path(args.bin), Path(folder))
     record['load_after'] = shell('uptime')

@@ -23,14 +23,14 @@ Start time: `--start-files` files in 100 folders (hard links to a few JPEGs), fr
 first training batch, next to the time its scan alone takes and the time opening every file (the eager check
 `folder_dls` made before) would add in one process, extrapolated from 2,000 files.
 """
-import argparse, hashlib, json, os, platform, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, platform, shutil, statistics, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
 from aim_nb.data import folder_dls, scan_folder, readable_images
+from provenance import provenance, shell
 
-ROOT = Path(__file__).resolve().parents[1]
 FILTERS = {'bilinear': Image.BILINEAR, 'bicubic': Image.BICUBIC}   # PIL's filters, by torchvision's names
 
 PHOTOS = ['astronaut', 'chelsea', 'coffee', 'rocket', 'hubble_deep_field', 'immunohistochemistry', 'motorcycle_left', 'retina']
@@ -117,23 +117,12 @@ def throughput(folder, workers:int, batches:int, rounds:int, interpolations:list
     return rows
 
 
-def _run(*cmd) -> str:
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT).stdout.strip()
-
-
-def provenance() -> dict:
-    "What ran where: the command, the commit (and whether the tree differs from it), the machine and its load."
-    models = (l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    cpu = next(models, platform.processor())
-    files = ('aim_nb/data.py', 'benchmarks/loader.py')
-    sha = {f: hashlib.sha256((ROOT / f).read_bytes()).hexdigest()[:16] for f in files}
+def record_provenance() -> dict:
+    "`provenance` of the loaders' code, with the versions of the libraries that decode."
     import torchvision, PIL
-    return dict(command=' '.join([Path(sys.executable).name, *sys.argv]), commit=_run('git', 'rev-parse', 'HEAD'),
-                dirtied=bool(_run('git', 'status', '--porcelain')), sha256=sha,
-                machine=dict(nproc=os.cpu_count(), cpu=cpu, OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS')),
+    return dict(provenance(('aim_nb/data.py', 'benchmarks/loader.py')),
                 versions=dict(python=platform.python_version(), torch=torch.__version__,
-                              torchvision=torchvision.__version__, pillow=PIL.__version__),
-                load_before=_run('uptime'))
+                              torchvision=torchvision.__version__, pillow=PIL.__version__))
 
 
 def start_time(tmp:Path, n:int, folders:int=100):
@@ -166,7 +155,7 @@ def main():
     ap.add_argument('--start-files', type=int, default=100_000, help='0 to skip the start-time measurement')
     ap.add_argument('--record', type=Path, help='write the numbers, what ran and the machine to this JSON file')
     args = ap.parse_args()
-    record, tmp = provenance(), Path(tempfile.mkdtemp())
+    record, tmp = record_provenance(), Path(tempfile.mkdtemp())
     try:
         folder = make_jpegs(tmp / 'photos', args.images)
         print(f"{args.images} JPEGs 500x375 q90, RandomResizedCrop(224, scale=(0.2, 1)) + flip, batch 64, {os.cpu_count()} CPUs")
@@ -178,7 +167,7 @@ def main():
     if args.record:
         record.update(images=args.images, batches=args.batches, rounds=args.rounds, bs=64, size=224,
                       unit='images/s per worker process (the main process when there are none)', rows=rows,
-                      load_after=_run('uptime'))
+                      load_after=shell('uptime'))
         args.record.parent.mkdir(parents=True, exist_ok=True)
         args.record.write_text(json.dumps(record, indent=1) + '\n')
 
