@@ -36,17 +36,20 @@ TEACHER_SPECS = "'efficientnet-lite0', 'timm:NAME:WEIGHTS_FILE', 'clip:ARCH:WEIG
 
 def _random_vit(cfg:ViTConfig, stats) -> TimmTeacher:
     "A random 2-block ViT at the student's image size and patch (mechanics only)."
-    net = timm.create_model('vit_tiny_patch16_224', img_size=cfg.img_size, patch_size=cfg.patch_size, in_chans=cfg.in_chans,
+    net = timm.create_model('vit_tiny_patch16_224', img_size=cfg.img_size, patch_size=cfg.patch_size,
+                            in_chans=cfg.in_chans,
                             depth=2, num_classes=0)
     return TimmTeacher(net, in_stats=stats, img_size=cfg.img_size)
 
 def teacher_parts(spec:str) -> tuple:
-    "(kind, name, weights file) of a teacher spec, checked for form: ('timm', 'resnet50', 'r50.safetensors'), ('efficientnet-lite0', '', '')."
+    "(kind, name, weights file) of a teacher spec, checked for form: ('timm', 'resnet50', 'r50.safetensors')."
     kind, _, rest = str(spec).partition(':')
     if kind in ('efficientnet-lite0', 'random-vit') and not rest: return kind, '', ''
     if kind in ('timm', 'clip'):
         name, _, weights = rest.rpartition(':') if rest.count(':') else (rest, '', '')
-        if not name or not weights: raise ValueError(f"a {kind} teacher needs a name and a local weights file: '{kind}:NAME:WEIGHTS_FILE', got {spec!r}")
+        if not name or not weights:
+            raise ValueError(f"a {kind} teacher needs a name and a local weights file: '{kind}:NAME:WEIGHTS_FILE', "
+                             f"got {spec!r}")
         return kind, name, weights
     raise ValueError(f"unknown teacher {spec!r}: use {TEACHER_SPECS}")
 
@@ -64,7 +67,7 @@ def make_teacher(spec,            # a `Teacher`, or a spec string (see `TEACHER_
 # %% ../nbs/82_recipes.ipynb #cd1ed04e
 @dataclass(frozen=True, kw_only=True)
 class MethodOptions:
-    "Base of a recipe's declared options: types checked when made, ranges against the encoder in `check`, the model from `build`."
+    "Base of a recipe's declared options: types checked when made, ranges in `check`, the model from `build`."
     needs_teacher: ClassVar[bool] = False
     def __post_init__(self): check_fields(self)
     def check(self, cfg:ViTConfig): "Ranges and relations to the encoder (each subclass checks its own fields)."
@@ -73,27 +76,30 @@ class MethodOptions:
 @dataclass(frozen=True, kw_only=True)
 class PixelOptions(MethodOptions):
     "Options of a pixel target."
-    blur_sigma: float|None = None            # blur the pixel targets with this sigma first (SAIM's option: 1); None = no blur
+    blur_sigma: float|None = None            # blur the pixel targets with this sigma first; None = no blur
     def check(self, cfg):
         super().check(cfg)
-        require(self.blur_sigma is None or self.blur_sigma > 0, 'blur_sigma', self.blur_sigma, "must be positive, or None for no blur")
+        require(self.blur_sigma is None or self.blur_sigma > 0, 'blur_sigma', self.blur_sigma,
+                "must be positive, or None for no blur")
     def pixels(self) -> PixelTarget: return PixelTarget(blur_sigma=self.blur_sigma)
 
 @dataclass(frozen=True, kw_only=True)
 class QueryOptions(MethodOptions):
     "Options of SAIM's two streams."
-    query_depth: int|None = None             # query blocks, one after every depth // query_depth encoder blocks; None = depth
+    query_depth: int|None = None             # query blocks, one every depth // query_depth encoder blocks; None: depth
     def check(self, cfg):
         super().check(cfg)
         q = self.query_depth
-        require(q is None or (1 <= q <= cfg.depth and cfg.depth % q == 0), 'query_depth', q, f"must divide depth={cfg.depth}")
+        require(q is None or (1 <= q <= cfg.depth and cfg.depth % q == 0), 'query_depth', q,
+                f"must divide depth={cfg.depth}")
 
 @dataclass(frozen=True, kw_only=True)
 class SemanticOptions(MethodOptions):
     "Options of SemAIM's semantic order."
     ranks: Literal['center', 'similarity', 'rings'] = 'center'   # how the scores become an order
     reference: Literal['cls', 'mean'] = 'cls'                    # what a patch's token is compared with for its score
-    def order(self, **scorer) -> SemanticOrder: return SemanticOrder(ranks=self.ranks, reference=self.reference, **scorer)
+    def order(self, **scorer) -> SemanticOrder:
+        return SemanticOrder(ranks=self.ranks, reference=self.reference, **scorer)
 
 @dataclass(frozen=True, kw_only=True)
 class SAIMOptions(PixelOptions, QueryOptions):
@@ -121,7 +127,7 @@ class SemAIMEMAOptions(SemAIMOptions):
 
 @dataclass(frozen=True, kw_only=True)
 class SemAIMFeatOptions(SemanticOptions, QueryOptions):
-    "SemAIM*: the order spreads out from the patch the teacher finds most semantic; the target is its patch features (2 − 2cos)."
+    "SemAIM*: the order spreads from the teacher's most semantic patch; the target is its features (2 − 2cos)."
     needs_teacher: ClassVar[bool] = True
     def build(self, cfg, teacher=None, dls=None):
         return SAIM(cfg, order=self.order(teacher=teacher), target=FeatureTarget(teacher), query_depth=self.query_depth,
@@ -136,7 +142,7 @@ class FirstBatches:
 
 @dataclass(frozen=True, kw_only=True)
 class MaPeTOptions(MethodOptions):
-    "MaPeT: k-means tokens of the teacher's features, fitted on the first `kmeans_images` of the training data (or loaded from `tokenizer`)."
+    "MaPeT: k-means tokens of the teacher's features, fitted on the first `kmeans_images` images (or from `tokenizer`)."
     needs_teacher: ClassVar[bool] = True
     vocab_size: int = 8192                   # tokens in the k-means vocabulary
     context_ratio: float = .25               # share of patches that are context: K = round(L · context_ratio)
@@ -147,14 +153,16 @@ class MaPeTOptions(MethodOptions):
         super().check(cfg)
         require(self.vocab_size >= 2, 'vocab_size', self.vocab_size, "must be at least 2")
         L = cfg.num_patches
-        require(0 <= round(L * self.context_ratio) < L, 'context_ratio', self.context_ratio, f"must leave a patch to predict of {L}: in [0, 1)")
+        require(0 <= round(L * self.context_ratio) < L, 'context_ratio', self.context_ratio,
+                f"must leave a patch to predict of {L}: in [0, 1)")
         require(self.kmeans_iters >= 1, 'kmeans_iters', self.kmeans_iters, "must be at least 1")
         require(self.kmeans_images >= 1, 'kmeans_images', self.kmeans_images, "must be at least 1")
     def build(self, cfg, teacher=None, dls=None):
         if self.tokenizer: tok = KMeansTokenizer.load(self.tokenizer, teacher)
-        elif dls is None: raise ValueError("mapet fits its tokenizer on the training data: pass dls, or a saved tokenizer file")
+        elif dls is None:
+            raise ValueError("mapet fits its tokenizer on the training data: pass dls, or a saved tokenizer file")
         else:
-            images = FirstBatches(dls.train, math.ceil(self.kmeans_images / dls.train.bs))   # features of all of ImageNet would not fit in memory
+            images = FirstBatches(dls.train, math.ceil(self.kmeans_images / dls.train.bs))   # not all: memory
             tok = KMeansTokenizer.fit(teacher, images, cfg.grid, self.vocab_size, self.kmeans_iters, device=dls.device)
         return MaPeT(cfg, target=TokenTarget(tok), order=MaPeTOrder(self.context_ratio))
 
@@ -169,11 +177,14 @@ class MaskedOptions(MethodOptions):
         super().check(cfg)
         require(0 < self.mask_ratio < 1, 'mask_ratio', self.mask_ratio, "must be in (0, 1)")
         try: num_keep(cfg.num_patches, self.mask_ratio)
-        except ValueError: raise OptionError('mask_ratio', self.mask_ratio, f"keeps no patch of {cfg.num_patches}") from None
-        try: self.decoder()                                      # the decoder's own checks, named as the options that set them
-        except OptionError as e: raise OptionError(f'decoder_{e.name}', getattr(self, f'decoder_{e.name}'), e.why) from None
+        except ValueError:
+            raise OptionError('mask_ratio', self.mask_ratio, f"keeps no patch of {cfg.num_patches}") from None
+        try: self.decoder()                                      # the decoder's own checks, named as the options
+        except OptionError as e:
+            raise OptionError(f'decoder_{e.name}', getattr(self, f'decoder_{e.name}'), e.why) from None
     def decoder(self, prompting:bool=False) -> DecoderConfig:
-        return DecoderConfig(dim=self.decoder_dim, depth=self.decoder_depth, heads=self.decoder_heads, prompting=prompting)
+        return DecoderConfig(dim=self.decoder_dim, depth=self.decoder_depth, heads=self.decoder_heads,
+                             prompting=prompting)
 
 @dataclass(frozen=True, kw_only=True)
 class MAEOptions(PixelOptions, MaskedOptions):
@@ -187,7 +198,8 @@ class MILANOptions(MaskedOptions):
     needs_teacher: ClassVar[bool] = True
     loss_on: Literal['all', 'masked'] = 'all'   # 'all' tokens, cls too (MILAN's code), or the 'masked' patches only
     def build(self, cfg, teacher=None, dls=None):
-        return MAE(cfg, keep=AttentionKeep(teacher, self.mask_ratio), target=FeatureTarget(teacher, with_cls=self.loss_on == 'all'),
+        return MAE(cfg, keep=AttentionKeep(teacher, self.mask_ratio),
+                   target=FeatureTarget(teacher, with_cls=self.loss_on == 'all'),
                    decoder=self.decoder(prompting=True))
 
 @dataclass(frozen=True, kw_only=True)
@@ -198,10 +210,12 @@ class SemMAEOptions(MaskedOptions):
     spatial: float = 0.                      # weight of the grid position in the part clustering
     def check(self, cfg):
         super().check(cfg)
-        require(1 <= self.parts <= cfg.num_patches, 'parts', self.parts, f"must be between 1 and the {cfg.num_patches} patches")
+        require(1 <= self.parts <= cfg.num_patches, 'parts', self.parts,
+                f"must be between 1 and the {cfg.num_patches} patches")
         require(self.spatial >= 0, 'spatial', self.spatial, "must be at least 0")
     def build(self, cfg, teacher=None, dls=None):
-        return MAE(cfg, keep=PartKeep(teacher, parts=self.parts, spatial=self.spatial, mask_ratio=self.mask_ratio), decoder=self.decoder())
+        keep = PartKeep(teacher, parts=self.parts, spatial=self.spatial, mask_ratio=self.mask_ratio)
+        return MAE(cfg, keep=keep, decoder=self.decoder())
 
 @dataclass(frozen=True, kw_only=True)
 class AIMOptions(PixelOptions):
@@ -211,7 +225,7 @@ class AIMOptions(PixelOptions):
 # %% ../nbs/82_recipes.ipynb #81e044bf
 @dataclass(frozen=True)
 class SavedPart:
-    "A part of a model that a run saves beside its checkpoint, and the option that loads it back on `--resume` (MaPeT's tokenizer)."
+    "A model's part a run saves beside its checkpoint, and the option that loads it on `--resume` (MaPeT's tokenizer)."
     file: str        # file name in the run folder
     part: str        # where the part is in the model, with a `save(path)` method
     option: str      # the recipe option that loads the file
@@ -220,7 +234,7 @@ class SavedPart:
 
 @dataclass(frozen=True)
 class Recipe:
-    "A method: its declared options (which build the model), its paper's optimiser settings, the encoder changes, callbacks and saved parts."
+    "A method: its options (which build the model), its paper's training, encoder changes, callbacks, saved parts."
     options: type                # a `MethodOptions` dataclass
     base_lr: float               # lr per 256 images
     warmup: float                # warmup epochs / epochs
@@ -284,7 +298,8 @@ class Training:
         require(self.wd >= 0, 'wd', self.wd, "must be at least 0")
         require(0 <= self.warmup < 1, 'warmup', self.warmup, "is a fraction of the epochs: in [0, 1)")
         require(self.epochs >= 1, 'epochs', self.epochs, "must be at least 1")
-        require(len(self.betas) == 2 and all(isinstance(b, (int, float)) and 0 <= b < 1 for b in self.betas), 'betas', self.betas, "must be two numbers in [0, 1)")
+        betas_ok = len(self.betas) == 2 and all(isinstance(b, (int, float)) and 0 <= b < 1 for b in self.betas)
+        require(betas_ok, 'betas', self.betas, "must be two numbers in [0, 1)")
 
 TRAINING_OPTIONS = tuple(f.name for f in fields(Training))
 
@@ -304,19 +319,22 @@ def recipe_options(name:str) -> list:
 def _split_options(name:str, preset:str, options:dict) -> tuple:
     "(encoder changes, method options, training settings) of a recipe at a preset, with `options` overriding."
     r, valid = _recipe(name), recipe_options(name)
-    if preset not in PRESET_OPTIONS: raise ValueError(f"unknown preset {preset!r}: choose one of {', '.join(PRESET_OPTIONS)}")
+    if preset not in PRESET_OPTIONS:
+        raise ValueError(f"unknown preset {preset!r}: choose one of {', '.join(PRESET_OPTIONS)}")
     unknown = sorted(set(options) - set(valid))
-    if unknown: raise ValueError(f"unknown option(s) {', '.join(unknown)} for recipe {name!r}: valid ones are {', '.join(valid)}")
+    if unknown:
+        raise ValueError(f"unknown option(s) {', '.join(unknown)} for recipe {name!r}: "
+                         f"valid ones are {', '.join(valid)}")
     own = method_options(name)
     cfg = {**r.cfg, **{k: v for k, v in options.items() if k in {f.name for f in fields(ViTConfig)}}}
-    method = {**{k: v for k, v in PRESET_OPTIONS[preset].items() if k in own}, **{k: v for k, v in options.items() if k in own}}
+    method = {k: v for k, v in {**PRESET_OPTIONS[preset], **options}.items() if k in own}
     train = dict(base_lr=r.base_lr, warmup=r.warmup, epochs=r.epochs, clip=r.clip, wd=r.wd, betas=r.betas)
-    train.update({k: v for k, v in PRESET_TRAINING[preset].items() if k != 'clip' or r.clip})   # the tiny preset clips only where the paper does
+    train.update({k: v for k, v in PRESET_TRAINING[preset].items() if k != 'clip' or r.clip})   # clip if the paper does
     train.update({k: v for k, v in options.items() if k in TRAINING_OPTIONS})
     return cfg, method, train
 
 def checked_options(name:str, preset:str='tiny', **options) -> tuple:
-    "The encoder config, the method's options and the training settings of a recipe, each checked (`OptionError` names a bad one)."
+    "A recipe's encoder config, method options and training settings, each checked (`OptionError` names a bad one)."
     cfg, method, train = _split_options(name, preset, options)
     cfg = ViTConfig.preset(preset, **cfg)
     method = _recipe(name).options(**method)
@@ -345,35 +363,41 @@ class Built:
     config: dict         # recipe, preset, teacher, options: JSON, `build_recipe(**config)` again
 
 def build_recipe(recipe:str='saim',   # a name in RECIPES
-                 dls=None,            # the training data (teacher recipes read its normalisation; MaPeT fits its tokenizer on it)
+                 dls=None,            # the training data (teacher recipes read its normalisation; MaPeT fits on it)
                  preset:str='tiny',   # 'tiny', 'small' or 'base'
                  teacher=None,        # a teacher spec or `Teacher`, for the recipes that need one
                  **options) -> Built: # any of `recipe_options(recipe)`
     "Model, callbacks and training settings of a named recipe at a preset, any option overridden."
     r = _recipe(recipe)
     cfg, method, train = checked_options(recipe, preset, **options)
-    config = dict(recipe=recipe, preset=preset, teacher=teacher.arch if isinstance(teacher, Teacher) else teacher, **options)
+    named_teacher = teacher.arch if isinstance(teacher, Teacher) else teacher
+    config = dict(recipe=recipe, preset=preset, teacher=named_teacher, **options)
     if r.needs_teacher:
         if teacher is None: raise ValueError(f"recipe {recipe!r} needs a teacher: teacher={TEACHER_SPECS}")
         teacher = teacher if isinstance(teacher, Teacher) else make_teacher(teacher, cfg, data_stats(dls))
-    elif teacher is not None: raise ValueError(f"recipe {recipe!r} takes no teacher; the teacher recipes are {', '.join(n for n, x in RECIPES.items() if x.needs_teacher)}")
+    elif teacher is not None:
+        teachers = ', '.join(n for n, x in RECIPES.items() if x.needs_teacher)
+        raise ValueError(f"recipe {recipe!r} takes no teacher; the teacher recipes are {teachers}")
     return Built(method.build(cfg, teacher, dls), [cb() for cb in r.cbs], train, config)
 
 # %% ../nbs/82_recipes.ipynb #8599283d
 TEACHER_FEATURES = ('step', 'once')
 
-def recipe_learner(recipe:str, dls, preset:str='tiny', teacher=None, path='.', precision:str='auto', cbs=None, log='metrics.csv',
-                   teacher_features:str='step',  # 'step': the teacher runs on every batch; 'once': on every image's full view, cropped after
+def recipe_learner(recipe:str, dls, preset:str='tiny', teacher=None, path='.', precision:str='auto', cbs=None,
+                   log='metrics.csv',
+                   teacher_features:str='step',  # 'step': the teacher runs every batch; 'once': on full views, cropped
                    teacher_cache=None,           # folder of the 'once' cache file; default: `path`
                    **options):
     "A `pretrain_learner` for a named recipe; its `epochs`, `warmup` and `built` (config included) are attributes."
-    if teacher_features not in TEACHER_FEATURES: raise ValueError(f"teacher_features must be 'step' or 'once', got {teacher_features!r}")
+    if teacher_features not in TEACHER_FEATURES:
+        raise ValueError(f"teacher_features must be 'step' or 'once', got {teacher_features!r}")
     if teacher_features == 'once' and not _recipe(recipe).needs_teacher:
         raise ValueError(f"teacher_features='once' caches a teacher's features; recipe {recipe!r} has no teacher")
     built = build_recipe(recipe, dls, preset, teacher, **options)
     t = dict(built.train)
     epochs, warmup = t.pop('epochs'), t.pop('warmup')
     once = [teacher_once(built.model, dls, teacher_cache or path)] if teacher_features == 'once' else []
-    learn = pretrain_learner(built.model, dls, **t, precision=precision, cbs=built.cbs + once + list(cbs or []), path=path, log=log)
+    cbs = built.cbs + once + list(cbs or [])
+    learn = pretrain_learner(built.model, dls, **t, precision=precision, cbs=cbs, path=path, log=log)
     learn.epochs, learn.warmup, learn.built, learn.teacher_features = epochs, warmup, built, teacher_features
     return learn
