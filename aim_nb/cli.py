@@ -42,7 +42,8 @@ def synthetic_count(data:str):
     name, colon, n = data.partition(':')
     if name != 'synthetic': return None
     if not colon: return SYNTHETIC_IMAGES
-    if not n.isdigit() or int(n) < 1: raise UsageError(f"--data {data}: synthetic:N wants a whole number of images, e.g. synthetic:51200")
+    if not n.isdigit() or int(n) < 1:
+        raise UsageError(f"--data {data}: synthetic:N wants a whole number of images, e.g. synthetic:51200")
     return int(n)
 
 def _split_top(text:str) -> list:
@@ -54,11 +55,12 @@ def _split_top(text:str) -> list:
     return items + [text[start:]]
 
 def parse_options(text:str) -> dict:
-    "'key=value,key=value' -> dict; values are Python literals where they parse (0.6, 6, None, True, (0.9,0.999)), else strings."
+    "'key=value,key=value' -> dict; values are Python literals where they parse (0.6, None, (0.9,0.999)), else strings."
     options = {}
     for item in filter(None, _split_top(text or '')):
         key, eq, value = item.partition('=')
-        if not eq or not key.strip(): raise UsageError(f"--opts wants key=value pairs separated by commas, got {item!r}")
+        if not eq or not key.strip():
+            raise UsageError(f"--opts wants key=value pairs separated by commas, got {item!r}")
         try: options[key.strip()] = literal_eval(value.strip())
         except (ValueError, SyntaxError): options[key.strip()] = value.strip()
     return options
@@ -72,7 +74,7 @@ def check_shape(cfg:ViTConfig):
 def load_data(data:str, cfg:ViTConfig, bs:int=64, workers:int=None, labelled:bool=False,
               augment:Augment|bool=True,  # the training images' augmentation; False: none
               full_batch:bool=True):   # training needs one full batch of training images; feature extraction does not
-    "fastai DataLoaders for `--data` (`check_data` passed), resized to the encoder's size and channels (with labels: class sub-folders for a folder)."
+    "fastai DataLoaders for `--data` (`check_data` passed) at the encoder's size and channels (labels: class folders)."
     kw = dict(size=cfg.img_size, channels=cfg.in_chans, bs=bs, labelled=labelled, augment=augment)
     if data in DATA_NAMES: dls = (embedded_dls if data == 'embedded' else fashion_mnist_dls)(**kw)
     elif synthetic_count(data): return _synthetic(data, kw)
@@ -111,9 +113,10 @@ def data_line(dls, data:str) -> str:
 
 # %% ../nbs/90_cli.ipynb #92e55925
 def check_recipe(recipe:str, preset:str, opts:str) -> tuple:
-    "The encoder config and options of `--recipe`, `--preset` and `--opts`, each checked; a `UsageError` names the flag."
+    "The encoder config and options of `--recipe`, `--preset` and `--opts`, checked; a `UsageError` names the flag."
     if recipe not in RECIPES: raise UsageError(f"--recipe {recipe}: unknown; choose one of {', '.join(RECIPES)}")
-    if preset not in PRESET_OPTIONS: raise UsageError(f"--preset {preset}: unknown; choose one of {', '.join(PRESET_OPTIONS)}")
+    if preset not in PRESET_OPTIONS:
+        raise UsageError(f"--preset {preset}: unknown; choose one of {', '.join(PRESET_OPTIONS)}")
     options = parse_options(opts)
     try: return recipe_config(recipe, preset, **options), options
     except ValueError as e: raise UsageError(f"--opts {e}") from None      # unknown keys, and OptionError's values
@@ -123,7 +126,8 @@ def check_teacher(recipe:str, teacher:str):
     needs = RECIPES[recipe].needs_teacher
     if needs and not teacher: raise UsageError(f"--recipe {recipe} needs --teacher: {TEACHER_SPECS}")
     if teacher and not needs:
-        raise UsageError(f"--teacher: recipe {recipe} takes none; the recipes with a teacher are {', '.join(n for n, r in RECIPES.items() if r.needs_teacher)}")
+        teachers = ', '.join(n for n, r in RECIPES.items() if r.needs_teacher)
+        raise UsageError(f"--teacher: recipe {recipe} takes none; the recipes with a teacher are {teachers}")
     if not teacher: return
     try: kind, name, weights = teacher_parts(teacher)
     except ValueError as e: raise UsageError(f"--teacher {e}") from None
@@ -132,10 +136,13 @@ def check_teacher(recipe:str, teacher:str):
 
 def check_teacher_features(recipe:str, teacher_features:str, data:str):
     "`--teacher_features once` only for a teacher recipe on in-memory data, where the batch's crops are known."
-    if teacher_features not in TEACHER_FEATURES: raise UsageError(f"--teacher_features {teacher_features}: choose one of {', '.join(TEACHER_FEATURES)}")
+    if teacher_features not in TEACHER_FEATURES:
+        raise UsageError(f"--teacher_features {teacher_features}: choose one of {', '.join(TEACHER_FEATURES)}")
     if teacher_features == 'step': return
     if not RECIPES[recipe].needs_teacher: raise UsageError(f"--teacher_features once: recipe {recipe} has no teacher")
-    if data not in DATA_NAMES: raise UsageError(f"--teacher_features once needs in-memory data ({', '.join(DATA_NAMES)}): a folder's or shards' crops are cut as they are decoded")
+    if data not in DATA_NAMES:
+        raise UsageError(f"--teacher_features once needs in-memory data ({', '.join(DATA_NAMES)}): "
+                         "a folder's or shards' crops are cut as they are decoded")
 
 def check_precision(precision:str):
     "`--precision` is one of `PRECISIONS`, and mixed precision only where there is a GPU."
@@ -144,20 +151,22 @@ def check_precision(precision:str):
         raise UsageError(f"--precision {precision} needs a GPU; on the CPU use --precision fp32 (or auto)")
 
 def check_data(data:str):
-    "`--data` names the embedded set, an installed Fashion-MNIST, random images (`synthetic[:N]`), shards (`write_shards`'s folder or its dataset.json) or an existing folder."
+    "`--data`: the embedded set, Fashion-MNIST, random images (`synthetic[:N]`), shards, or an existing folder."
     if not data.strip(): raise UsageError(f"--data is empty; give an image folder, or one of {', '.join(DATA_NAMES)}")
     if data == 'embedded' or synthetic_count(data) or is_shards(data): return
     if data == 'fashion-mnist':
         if not all((FASHION_MNIST_DIR / f).is_file() for pair in FASHION_MNIST_FILES.values() for f in pair):
-            raise FileNotFoundError(f"--data fashion-mnist: its files are not in {FASHION_MNIST_DIR}; install them with "
-                                    "`sudo apt-get install dataset-fashion-mnist`, or give --data FOLDER, a folder of images")
+            raise FileNotFoundError(f"--data fashion-mnist: its files are not in {FASHION_MNIST_DIR}; install them "
+                                    "with `sudo apt-get install dataset-fashion-mnist`, "
+                                    "or give --data FOLDER, a folder of images")
         return
     path = Path(data).expanduser()
-    if not path.exists(): raise UsageError(f"--data {data}: no such folder; give an image folder, or one of {', '.join(DATA_NAMES)}")
+    if not path.exists():
+        raise UsageError(f"--data {data}: no such folder; give an image folder, or one of {', '.join(DATA_NAMES)}")
     if not path.is_dir(): raise UsageError(f"--data {data} is a file; give the folder that holds the images")
 
 def check_run(args:dict) -> tuple:
-    "Everything about a run that can be checked before reading data: the encoder config and the recipe options it trains with."
+    "Everything about a run that can be checked before reading data: the encoder config and its recipe options."
     cfg, options = check_recipe(args['recipe'], args['preset'], args['opts'])
     check_teacher(args['recipe'], args['teacher'])
     check_teacher_features(args['recipe'], args['teacher_features'], args['data'])
@@ -303,12 +312,15 @@ def prepare_out(out:Path, resume:bool, overwrite:bool,
 
 # %% ../nbs/90_cli.ipynb #6ac59c90
 def timm_line(path, cfg:ViTConfig) -> str:
-    "One line of Python that loads the encoder at `path` into stock timm (strings in double quotes: it goes inside the shell's single ones)."
-    shape = ', '.join(f'{k}={json.dumps(v) if isinstance(v, str) else repr(v)}' for k, v in cfg.timm_kwargs().items() if k not in ('class_token', 'global_pool'))
-    return f"import timm; model = timm.create_model({json.dumps(TIMM_ARCH)}, pretrained=True, pretrained_cfg_overlay=dict(file={json.dumps(str(path))}, input_size={cfg.input_size!r}), {shape})"
+    "One line of Python that loads the encoder at `path` into stock timm (its strings double-quoted, for the shell)."
+    kwargs = {k: v for k, v in cfg.timm_kwargs().items() if k not in ('class_token', 'global_pool')}
+    shape = ', '.join(f'{k}={json.dumps(v) if isinstance(v, str) else repr(v)}' for k, v in kwargs.items())
+    overlay = f"dict(file={json.dumps(str(path))}, input_size={cfg.input_size!r})"
+    return (f"import timm; model = timm.create_model({json.dumps(TIMM_ARCH)}, pretrained=True, "
+            f"pretrained_cfg_overlay={overlay}, {shape})")
 
 def python_command(code:str) -> str:
-    "The shell command that runs `code`: `python -c` with the code quoted for the shell, so that a path with a quote or `$` pastes safely."
+    "The shell command that runs `code`: `python -c`, quoted so that a path with a quote or `$` pastes safely."
     return f"python -c {shlex.quote(code)}"
 
 # %% ../nbs/90_cli.ipynb #04fe9c29
@@ -319,27 +331,33 @@ def write_results(learn, out:Path, stats) -> dict:
     "The encoder, the curves and a predictions picture, next to the checkpoint and metrics; their paths."
     model = learn.model
     model.save_encoder(out / OUTPUTS['encoder'])
+    first_images = lambda: learn.dls.valid.one_batch()[0][:4].cpu()   # (4, C, H, W) validation images
     save_pictures({out / OUTPUTS['curves']: lambda: plot_training(learn),
-                   out / OUTPUTS['predictions']: lambda: show_outputs(model, learn.dls.valid.one_batch()[0][:4].cpu(), stats)})
+                   out / OUTPUTS['predictions']: lambda: show_outputs(model, first_images(), stats)})
     return {k: out / v for k, v in OUTPUTS.items() if (out / v).exists()}
 
 def _summary(paths:dict, cfg:ViTConfig, learn, elapsed:float, rate:TrainingRate) -> str:
     v0, v1 = learn.recorder.values[0][1], learn.recorder.values[-1][1]
-    lines = [f"trained {plural(len(learn.recorder.values), 'epoch')} in {elapsed / 60:.1f} min; validation loss {v0:.4f} after the first epoch, {v1:.4f} after the last",
+    lines = [f"trained {plural(len(learn.recorder.values), 'epoch')} in {elapsed / 60:.1f} min; "
+             f"validation loss {v0:.4f} after the first epoch, {v1:.4f} after the last",
              rate.line()]
     lines += [f"  {str(p):48s} {k}" for k, p in paths.items()]
     lines += ["load the encoder into stock timm:", f"  {python_command(timm_line(paths['encoder'], cfg))}"]
     return '\n'.join(lines)
 
 def gain_line(encoder_file, data:str, cfg:ViTConfig) -> str:
-    "Whether pretraining helped, in one line: k-NN top-1 of the encoder and the mean of random ones of its shape (built-in data only)."
-    if data not in DATA_NAMES: return "no k-NN score of random images: measure the encoder with aim_eval on labelled data" if synthetic_count(data) else \
-                                      f"measure the encoder on labelled images (one sub-folder per class): aim_eval --encoder {shlex.quote(str(encoder_file))} --data FOLDER"
+    "Whether pretraining helped, in one line: k-NN top-1 of the encoder and the mean of random ones of its shape."
+    if synthetic_count(data):
+        return "no k-NN score of random images: measure the encoder with aim_eval on labelled data"
+    if data not in DATA_NAMES:
+        return ("measure the encoder on labelled images (one sub-folder per class): "
+                f"aim_eval --encoder {shlex.quote(str(encoder_file))} --data FOLDER")
     gain = pretraining_gain(load_encoder(encoder_file), load_data(data, cfg, bs=256, labelled=True))
     p, r = gain['pretrained'], gain['random']
     mean = sum(r) / len(r)
-    return (f"k-NN top-1 on the {data} validation images: {p:.1%} pretrained, {mean:.1%} for random encoders of the same shape "
-            f"(mean of {len(r)} seeds, {min(r):.1%} to {max(r):.1%}): {100 * (p - mean):+.1f} points")
+    return (f"k-NN top-1 on the {data} validation images: {p:.1%} pretrained, "
+            f"{mean:.1%} for random encoders of the same shape (mean of {len(r)} seeds, {min(r):.1%} to {max(r):.1%}): "
+            f"{100 * (p - mean):+.1f} points")
 
 # %% ../nbs/90_cli.ipynb #01db2e32
 class RunStopped(Exception):
@@ -381,12 +399,13 @@ def run_pretraining(args:dict,         # the run's settings, `RUN_ARGS`: what it
     cfg, options = check_run(args)
     use_compile = resolve_compile(compile)
     check_log(log)
-    if num_distrib() > 1 and torch.cuda.is_available(): torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))   # this process's GPU, before any data
+    if num_distrib() > 1 and torch.cuda.is_available():                  # this process's GPU, before any data
+        torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
     set_seed(args['seed'] + rank_distrib())                    # each process draws its own crops, orders and keep-sets
     augment = run_augment(args)
     dls = load_data(args['data'], cfg, args['bs'], augment=augment)
     if rank_distrib() == 0: print(data_line(dls, args['data']))
-    saves = RECIPES[args['recipe']].saves                       # parts the recipe keeps beside its checkpoint (MaPeT's tokenizer)
+    saves = RECIPES[args['recipe']].saves                       # parts kept beside the checkpoint (MaPeT's tokenizer)
     if resume:
         for part in saves: options.update(part.resume_options(out))
     learn = recipe_learner(args['recipe'], dls, args['preset'], args['teacher'], path=out, precision=args['precision'],
@@ -406,7 +425,8 @@ def run_pretraining(args:dict,         # the run's settings, `RUN_ARGS`: what it
     if rank_distrib(): return {}
     failures = getattr(dls, 'load_failures', None)
     if failures and failures(): print(data_line(dls, args['data']))   # files that failed as they loaded
-    with torch.compiler.set_stance('force_eager'): paths = write_results(learn, out, data_stats(dls))   # pictures: no graph for their batch
+    with torch.compiler.set_stance('force_eager'):              # pictures: no graph for their batch
+        paths = write_results(learn, out, data_stats(dls))
     print(_summary(paths, cfg, learn, time.time() - start, rate))
     print(gain_line(paths['encoder'], args['data'], cfg))
     return paths
