@@ -21,9 +21,10 @@ from fastai.data.transforms import IntToFloatTensor, Normalize
 from fastai.distributed import DistributedDL
 from fastai.torch_core import default_device, rank_distrib, num_distrib, to_device
 from fastai.vision.core import TensorImage, TensorCategory
-from .data import (scan_folder, _folder_split, _has_class_folders, class_label, printable, embedded_arrays,
-                         fashion_mnist_arrays, FASHION_MNIST_CLASSES, FASHION_MNIST_STATS, IMAGENET_STATS,
-                         crop_decoder, _channels_check, _jitter_tfms, Augment, UnreadableImage)
+from .folders import scan_folder, _folder_split, _has_class_folders, class_label, crop_decoder, UnreadableImage
+from .data import (printable, embedded_arrays, fashion_mnist_arrays, FASHION_MNIST_CLASSES, FASHION_MNIST_STATS,
+                         _channels_check)
+from .augment import IMAGENET_STATS, _jitter_tfms, Augment
 
 # %% ../nbs/12_shards.ipynb #f887705a
 DATASET_FILE = 'dataset.json'

@@ -15,12 +15,13 @@ weights, images and ranks, and the script checks that the formulations give the 
 
 - aim: `PrefixAIM`'s fast path, one SDPA call a block with the per-sample prefix-causal mask (the default);
   the split formulation it replaced (causal call, then a second call over the tied prefix,
-  `block_causal_attention`); and lightly's AIM (`MaskedCausalVisionTransformer`, one SDPA call a block with
-  a mask it builds in every block), set up as lightly's example (no cls token, one residual-MLP
-  `AIMPredictionHead` block, MSE on every patch) with the same prefix lengths, and its head as wide as the
-  encoder (lightly's default is 2048) so that it costs about what aim_nb's MLP head costs. lightly is not a dependency of
-  aim_nb: the case runs where `import lightly` works (e.g. `pip install --target DIR --no-deps lightly`
-  and `PYTHONPATH=DIR`) and is skipped with a note elsewhere.
+  `block_causal_attention` below, checked against the dense reference before timing); and lightly's AIM
+  (`MaskedCausalVisionTransformer`, one SDPA call a block with a mask it builds in every block), set up as
+  lightly's example (no cls token, one residual-MLP `AIMPredictionHead` block, MSE on every patch) with the
+  same prefix lengths, and its head as wide as the encoder (lightly's default is 2048) so that it costs about
+  what aim_nb's MLP head costs. lightly is not a dependency of aim_nb: the case runs where `import lightly`
+  works (e.g. `pip install --target DIR --no-deps lightly` and `PYTHONPATH=DIR`) and is skipped with a note
+  elsewhere.
 - mapet: `MaPeT`'s fast path, one SDPA call with the boolean mask shared by the batch (the default), against
   the same call with that mask as an additive float bias (-inf where hidden), built once per step.
 - saim: `SAIM`'s fast path on a random order (causal calls, `is_causal=True`), against the same model
@@ -31,13 +32,14 @@ from dataclasses import replace
 from contextlib import contextmanager
 import torch
 import torch.nn.functional as F
+from einops import rearrange
 from timing import devices, add_devices_arg
 import aim_nb.ar as ar
-from aim_nb.ar import PrefixAIM, MaPeT, SAIM
-from aim_nb.attention import PermutedOrder, MapetPermuted, block_causal_attention
+from aim_nb.ar import PrefixAIM, MaPeT, SAIM, MapetPermuted
+from aim_nb.attention import PermutedOrder, causal_attention, dense_attention
 from aim_nb.bench import autocast
 from aim_nb.encoder import ViTConfig
-from aim_nb.orders import prefix_ranks, mapet_ranks, random_ranks
+from aim_nb.orders import prefix_ranks, mapet_ranks, random_ranks, content_visibility
 from aim_nb.patches import patchify
 from aim_nb.targets import TokenTarget
 
@@ -47,8 +49,33 @@ SHAPES = dict(base=(ViTConfig.preset('base'), 4),
 
 
 # ---- the alternative formulations ------------------------------------------------------------
+def block_causal_attention(q, k, v,     # (B, H, L, Dh) each, in order
+                           end,         # (B,) long: rows start..end-1 also see keys up to end-1
+                           start=0,     # first row of the bidirectional block (1 after a cls that sees itself)
+                           n=None):     # int(end.max()), computed once per step; None: here (a host sync)
+    "The split formulation: causal attention, then rows `start..end[b]-1` attend keys `0..end[b]-1` in a second call."
+    out = causal_attention(q, k, v)
+    n = int(end.max()) if n is None else n
+    if n <= start + 1: return out                                             # blocks of one row: plain causal
+    idx = torch.arange(n, device=q.device)
+    keys = rearrange(idx < rearrange(end, 'b -> b 1'), 'b n -> b 1 1 n')     # (B, 1, 1, n) key padding
+    block = F.scaled_dot_product_attention(q[:, :, start:n], k[:, :, :n], v[:, :, :n], attn_mask=keys)
+    in_block = rearrange(idx[start:] < rearrange(end, 'b -> b 1'), 'b n -> b 1 n 1')
+    return torch.cat([out[:, :, :start], torch.where(in_block, block, out[:, :, start:n]), out[:, :, n:]], 2)
+
+
+def check_block_causal():
+    "The split formulation equals the dense reference in float64: a cls row that sees itself, tied blocks of 1, 3, 6."
+    B, H, L, Dh = 3, 2, 8, 4
+    q, k, v = torch.randn(3, B, H, L, Dh, dtype=torch.float64).unbind(0)
+    end = torch.tensor([2, 4, 7])                                     # cls + 1, 3 and 6 tied patches
+    ranks = (torch.arange(L - 1) - (end[:, None] - 2)).clamp(min=0)   # (B, L-1): tied block at rank 0, then 1, 2, ...
+    reference = dense_attention(q, k, v, content_visibility(ranks))
+    torch.testing.assert_close(block_causal_attention(q, k, v, end, start=1), reference, rtol=0, atol=1e-12)
+
+
 class SplitOrder(PermutedOrder):
-    "The split formulation: the causal call, then a second SDPA call over each sample's tied block (one host read a step)."
+    "The split formulation: the causal call, then a second SDPA call over each tied block (one host read a step)."
     def __init__(self, ranks, ties=None):
         super().__init__(ranks, ties)
         self.block_end = int(self.lead.max()) + 1
@@ -82,10 +109,11 @@ def lightly_aim(cfg):
     except ImportError: return None
     vit = MaskedCausalVisionTransformer(img_size=cfg.img_size, patch_size=cfg.patch_size, embed_dim=cfg.embed_dim,
                                         depth=cfg.depth, num_heads=cfg.num_heads, qk_norm=False, class_token=False,
-                                        no_embed_class=True, global_pool='avg', num_classes=0)   # no cls: timm wants avg pooling
-    head = AIMPredictionHead(input_dim=cfg.embed_dim, output_dim=3 * cfg.patch_size ** 2, hidden_dim=cfg.embed_dim, num_blocks=1)
+                                        no_embed_class=True, global_pool='avg', num_classes=0)   # no cls: avg pooling
+    head = AIMPredictionHead(input_dim=cfg.embed_dim, output_dim=3 * cfg.patch_size ** 2, hidden_dim=cfg.embed_dim,
+                             num_blocks=1)
     def loss(imgs, is_prefix):
-        features = vit._pos_embed(vit.forward_features(imgs, mask=~is_prefix))    # mask True: causal (not in the prefix)
+        features = vit._pos_embed(vit.forward_features(imgs, mask=~is_prefix))    # mask True: causal, after the prefix
         return F.mse_loss(head(features), utils.normalize_mean_var(utils.patchify(imgs, cfg.patch_size), dim=-1))
     return torch.nn.ModuleList([vit, head]), loss
 
@@ -95,7 +123,8 @@ def step_of(model, imgs, loss):
     "One forward + backward of `loss()`, gradients cleared."
     def step():
         with autocast(imgs.device): value = loss()
-        value.backward(); model.zero_grad(set_to_none=True)
+        value.backward()
+        model.zero_grad(set_to_none=True)
     return step
 
 
@@ -103,12 +132,14 @@ def aim_cases(cfg, B, device, g):
     torch.manual_seed(0)
     model = PrefixAIM(cfg).to(device)
     imgs = torch.randn(B, 3, cfg.img_size, cfg.img_size, generator=g).to(device)
-    ranks, is_prefix = (t.to(device) for t in prefix_ranks(B, cfg.grid, generator=g))
-    aim_loss = lambda: model(imgs, ranks=ranks).loss
+    ranks = prefix_ranks(B, cfg.grid, generator=g).to(device)
+    is_prefix = ranks == 0
+    aim_loss = lambda: model(imgs, ranks).loss
     def split_loss():
-        with layouts(order=SplitOrder): return model(imgs, ranks=ranks).loss
+        with layouts(order=SplitOrder): return model(imgs, ranks).loss
     with torch.no_grad(): torch.testing.assert_close(split_loss(), aim_loss(), rtol=1e-4, atol=1e-5)
-    cases = [('AIM, one call (aim_nb)', step_of(model, imgs, aim_loss)), ('AIM, split', step_of(model, imgs, split_loss))]
+    cases = [('AIM, one call (aim_nb)', step_of(model, imgs, aim_loss)),
+             ('AIM, split', step_of(model, imgs, split_loss))]
     peer = lightly_aim(cfg)
     if peer is None: print("lightly is not importable here: its AIM is left out")
     else:
@@ -120,15 +151,17 @@ def aim_cases(cfg, B, device, g):
 def mapet_cases(cfg, B, device, g):
     torch.manual_seed(0)
     vocab = torch.randn(3 * cfg.patch_size ** 2, 512, generator=g).to(device)
-    tokenizer = type('Tokens', (torch.nn.Module,), dict(vocab_size=512, forward=lambda self, x: (patchify(x, cfg.patch_size) @ vocab).argmax(-1)))()
+    def tokens(self, x): return (patchify(x, cfg.patch_size) @ vocab).argmax(-1)      # (B, L) ids in [0, 512)
+    tokenizer = type('Tokens', (torch.nn.Module,), dict(vocab_size=512, forward=tokens))()
     model = MaPeT(replace(cfg, init_values=.1), target=TokenTarget(tokenizer)).to(device)
     imgs = torch.randn(B, 3, cfg.img_size, cfg.img_size, generator=g).to(device)
-    ranks = mapet_ranks(B, cfg.grid, generator=g)[0].to(device)
-    mask_loss = lambda: model(imgs, ranks=ranks).loss
+    ranks = mapet_ranks(B, cfg.grid, generator=g).to(device)
+    mask_loss = lambda: model(imgs, ranks).loss
     def bias_loss():
-        with layouts(mapet=MapetBias): return model(imgs, ranks=ranks).loss
+        with layouts(mapet=MapetBias): return model(imgs, ranks).loss
     with torch.no_grad(): torch.testing.assert_close(bias_loss(), mask_loss(), rtol=1e-4, atol=1e-5)
-    return [('MaPeT, boolean mask (aim_nb)', step_of(model, imgs, mask_loss)), ('MaPeT, float bias', step_of(model, imgs, bias_loss))]
+    return [('MaPeT, boolean mask (aim_nb)', step_of(model, imgs, mask_loss)),
+            ('MaPeT, float bias', step_of(model, imgs, bias_loss))]
 
 
 def saim_cases(cfg, B, device, g):
@@ -136,11 +169,12 @@ def saim_cases(cfg, B, device, g):
     model = SAIM(cfg).to(device)
     imgs = torch.randn(B, 3, cfg.img_size, cfg.img_size, generator=g).to(device)
     ranks = random_ranks(B, cfg.grid, generator=g).to(device)
-    causal_loss = lambda: model(imgs, ranks=ranks).loss
+    causal_loss = lambda: model(imgs, ranks).loss
     def mask_loss():
-        with layouts(order=lambda r, ties: PermutedOrder(r, ties=True)): return model(imgs, ranks=ranks).loss
+        with layouts(order=lambda r, ties: PermutedOrder(r, ties=True)): return model(imgs, ranks).loss
     with torch.no_grad(): torch.testing.assert_close(mask_loss(), causal_loss(), rtol=1e-4, atol=1e-5)
-    return [('SAIM, is_causal (aim_nb)', step_of(model, imgs, causal_loss)), ('SAIM, boolean masks', step_of(model, imgs, mask_loss))]
+    return [('SAIM, is_causal (aim_nb)', step_of(model, imgs, causal_loss)),
+            ('SAIM, boolean masks', step_of(model, imgs, mask_loss))]
 
 GROUPS = dict(aim=aim_cases, mapet=mapet_cases, saim=saim_cases)
 
@@ -159,7 +193,10 @@ def rounds(cases, n:int, device, kind:str='cpu') -> dict:
     times = {name: [] for name, _ in cases}
     for _ in range(n):
         for name, step in cases:
-            sync(); t = now(); step(); sync()
+            sync()
+            t = now()
+            step()
+            sync()
             times[name].append(now() - t)
     return times
 
@@ -181,12 +218,16 @@ def main():
     ap.add_argument('--shapes', nargs='+', choices=list(SHAPES), default=['base', 's64'])
     ap.add_argument('--groups', nargs='+', choices=list(GROUPS), default=list(GROUPS))
     ap.add_argument('--rounds', type=int, default=5)
-    ap.add_argument('--clock', choices=['cpu', 'wall'], default='cpu', help="on a CPU: the process's CPU time (default) or wall time")
+    ap.add_argument('--clock', choices=['cpu', 'wall'], default='cpu',
+                    help="on a CPU: the process's CPU time (default) or wall time")
     add_devices_arg(ap)
     args = ap.parse_args()
+    check_block_causal()
     for device in devices(args.devices):
-        name = torch.cuda.get_device_name() if device.type == 'cuda' else f'cpu, {torch.get_num_threads()} threads, {args.clock} time'
-        print(f"\n{name}; torch {torch.__version__}; median and IQR of {args.rounds} interleaved rounds, one step = forward + backward")
+        cpu = f'cpu, {torch.get_num_threads()} threads, {args.clock} time'
+        name = torch.cuda.get_device_name() if device.type == 'cuda' else cpu
+        print(f"\n{name}; torch {torch.__version__}; median and IQR of {args.rounds} interleaved rounds, "
+              "one step = forward + backward")
         rows = []
         for shape in args.shapes:
             cfg, B = SHAPES[shape]

@@ -1,4 +1,4 @@
-"""How fast `aim_nb.data.folder_dls` feeds images from a folder of JPEGs, next to torchvision's `ImageFolder`
+"""How fast `aim_nb.folders.folder_dls` feeds images from a folder of JPEGs, next to torchvision's `ImageFolder`
 doing the same augmentation, and how long a large folder takes to start.
 
     python benchmarks/loader.py [--images 2000] [--workers 0 2] [--batches 20] [--rounds 5]
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from aim_nb.data import folder_dls, scan_folder, readable_images
+from aim_nb.folders import folder_dls, scan_folder, readable_images
 from provenance import provenance, shell
 
 FILTERS = {'bilinear': Image.BILINEAR, 'bicubic': Image.BICUBIC}   # PIL's filters, by torchvision's names

@@ -14,7 +14,7 @@ there is one.
 import argparse
 import torch
 from timing import devices, print_speedups
-from aim_nb.masks import num_keep, random_keep, milan_keep, semmae_masking, semmae_lambda
+from aim_nb.masks import num_keep, random_keep, milan_keep, semmae_lambda, PartKeep
 from aim_nb.kmeans import kmeans_parts
 
 L, K_PARTS, D, MASK_RATIO, EPOCH, EPOCHS = 196, 7, 768, 0.75, 10, 100
@@ -26,7 +26,8 @@ def mae_loop(B, device, g):
     keep, restore = [], []
     for _ in range(B):
         ids_shuffle = torch.rand(L, device=device, generator=g).argsort()
-        keep.append(ids_shuffle[:num_keep(L, MASK_RATIO)]); restore.append(ids_shuffle.argsort())
+        keep.append(ids_shuffle[:num_keep(L, MASK_RATIO)])
+        restore.append(ids_shuffle.argsort())
     return torch.stack(keep), torch.stack(restore)
 
 
@@ -35,7 +36,8 @@ def milan_loop(w, g):
     keep, restore = [], []
     for wb in w:
         ids_shuffle = torch.multinomial(wb, L, replacement=False, generator=g)
-        keep.append(ids_shuffle[:num_keep(L, MASK_RATIO)]); restore.append(ids_shuffle.argsort())
+        keep.append(ids_shuffle[:num_keep(L, MASK_RATIO)])
+        restore.append(ids_shuffle.argsort())
     return torch.stack(keep), torch.stack(restore)
 
 
@@ -48,13 +50,15 @@ def semmae_loop(parts, g):
         sizes = [len(m) for m in members]
         n2, before = [0] * K_PARTS, 0
         for j in torch.randperm(K_PARTS, device=pb.device, generator=g).tolist():
-            n2[j] = min(sizes[j], max(M - before, 0)); before += sizes[j]
+            n2[j] = min(sizes[j], max(M - before, 0))
+            before += sizes[j]
         n = [round(lam * round(a * MASK_RATIO) + (1 - lam) * b) for a, b in zip(sizes, n2)]
         hidden = torch.zeros(L, dtype=torch.bool, device=pb.device)
         for m, nj in zip(members, n):
             hidden[m[torch.randperm(len(m), device=pb.device, generator=g)[:nj]]] = True
         ids_shuffle = (hidden + torch.rand(L, device=pb.device, generator=g)).argsort()
-        keep.append(ids_shuffle[:K]); restore.append(ids_shuffle.argsort())
+        keep.append(ids_shuffle[:K])
+        restore.append(ids_shuffle.argsort())
     return torch.stack(keep), torch.stack(restore)
 
 
@@ -69,19 +73,23 @@ def cases(device, B):
     w = torch.rand(B, L, device=device, generator=g).pow(4)              # peaked importance, like attention
     parts = torch.randint(K_PARTS, (B, L), device=device, generator=g)
     tokens = torch.randn(B, L, D, device=device, generator=g)
+    part_keep = PartKeep(None, parts=K_PARTS, mask_ratio=MASK_RATIO)    # parts given: no teacher asked
+    part_keep.start_epoch(EPOCH, EPOCHS)
     return [('MAE random keep', lambda: random_keep(B, L, MASK_RATIO, device, g), lambda: mae_loop(B, device, g)),
-             ('MILAN sampled keep', lambda: milan_keep(w, MASK_RATIO, g), lambda: milan_loop(w, g)),
-             ('SemMAE counts + keep', lambda: semmae_masking(parts, K_PARTS, EPOCH, EPOCHS, MASK_RATIO, g),
-              lambda: semmae_loop(parts, g)),
-             (f'k-means parts (D={D})', lambda: kmeans_parts(tokens, K_PARTS, generator=g), lambda: kmeans_loop(tokens, g))]
+            ('MILAN sampled keep', lambda: milan_keep(w, MASK_RATIO, g), lambda: milan_loop(w, g)),
+            ('SemMAE counts + keep', lambda: part_keep.keep_from_parts(parts, g), lambda: semmae_loop(parts, g)),
+            (f'k-means parts (D={D})', lambda: kmeans_parts(tokens, K_PARTS, generator=g),
+             lambda: kmeans_loop(tokens, g))]
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--runs', type=int, default=20); ap.add_argument('--batch', type=int, default=256)
+    ap.add_argument('--runs', type=int, default=20)
+    ap.add_argument('--batch', type=int, default=256)
     args = ap.parse_args()
     print(f"B = {args.batch}, L = {L}, k = {K_PARTS}, mask ratio {MASK_RATIO}; median ± IQR of {args.runs} runs, ms; "
           f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
-    for device in devices(): print_speedups(device, cases(device, args.batch), args.runs)
+    for device in devices():
+        print_speedups(device, cases(device, args.batch), args.runs)
 
 if __name__ == '__main__': main()

@@ -34,8 +34,8 @@ def raster_loop(B, gh, gw, device, g):
 
 
 def snake_loop(B, gh, gw, device, g):
-    return torch.stack([torch.tensor([float(r * gw + (c if r % 2 == 0 else gw - 1 - c)) for r in range(gh) for c in range(gw)],
-                                     device=device) for _ in range(B)])
+    def steps(): return [float(r * gw + (c if r % 2 == 0 else gw - 1 - c)) for r in range(gh) for c in range(gw)]
+    return torch.stack([torch.tensor(steps(), device=device) for _ in range(B)])
 
 
 def random_loop(B, gh, gw, device, g):
@@ -48,7 +48,8 @@ def ring_loop(B, gh, gw, device, g):
     out = []
     for _ in range(B):
         u = torch.rand(gh * gw, generator=g, device=device).tolist()
-        keys = [(max(abs(2 * r - (gh - 1)), abs(2 * c - (gw - 1))) // 2, u[r * gw + c]) for r in range(gh) for c in range(gw)]
+        ring = [max(abs(2 * r - (gh - 1)), abs(2 * c - (gw - 1))) // 2 for r in range(gh) for c in range(gw)]
+        keys = list(zip(ring, u))
         out.append(torch.tensor(steps_of(keys), device=device).float())
     return torch.stack(out)
 
@@ -76,7 +77,7 @@ def mapet_loop(B, gh, gw, device, g, K):
         r = torch.zeros(gh * gw, device=device)
         r[perm[K:]] = torch.arange(1., gh * gw - K + 1, device=device)
         out.append(r)
-    return torch.stack(out), torch.stack(out) > 0
+    return torch.stack(out)
 
 
 def prefix_loop(B, gh, gw, device, g):
@@ -98,10 +99,14 @@ def visibility_loop(ranks):
     hs, gs = [], []
     for r in ranks:
         L = len(r)
-        h = torch.ones(L + 1, L + 1, dtype=torch.bool, device=r.device); g_ = h.clone()
-        h[1:, 1:] = r[None, :] <= r[:, None]; g_[1:, 1:] = r[None, :] < r[:, None]
-        h[0, 1:] = False; g_[0, 1:] = False
-        hs.append(h); gs.append(g_)
+        h = torch.ones(L + 1, L + 1, dtype=torch.bool, device=r.device)
+        g_ = h.clone()
+        h[1:, 1:] = r[None, :] <= r[:, None]
+        g_[1:, 1:] = r[None, :] < r[:, None]
+        h[0, 1:] = False
+        g_[0, 1:] = False
+        hs.append(h)
+        gs.append(g_)
     return torch.stack(hs), torch.stack(gs)
 
 
@@ -118,23 +123,29 @@ def cases(device, B, gh, gw):
         ('snake', lambda: snake_ranks(B, grid, device), lambda: snake_loop(B, gh, gw, device, g)),
         ('random (SAIM)', lambda: random_ranks(B, grid, generator=g), lambda: random_loop(B, gh, gw, device, g)),
         ('centre rings', lambda: center_ring_ranks(B, grid, generator=g), lambda: ring_loop(B, gh, gw, device, g)),
-        ('semantic centre', lambda: semantic_center_ranks(scores, grid, g), lambda: semantic_loop(scores, gh, gw, g, euclid)),
+        ('semantic centre', lambda: semantic_center_ranks(scores, grid, g),
+         lambda: semantic_loop(scores, gh, gw, g, euclid)),
         ('similarity', lambda: similarity_ranks(scores, grid, g), lambda: similarity_loop(scores, gh, gw, g)),
-        ('semantic rings', lambda: semantic_ring_ranks(scores, grid, g), lambda: semantic_loop(scores, gh, gw, g, cheb)),
+        ('semantic rings', lambda: semantic_ring_ranks(scores, grid, g),
+         lambda: semantic_loop(scores, gh, gw, g, cheb)),
         ('MaPeT', lambda: mapet_ranks(B, grid, generator=g), lambda: mapet_loop(B, gh, gw, device, g, K)),
         ('AIM prefix', lambda: prefix_ranks(B, grid, generator=g), lambda: prefix_loop(B, gh, gw, device, g)),
         ('ranks_to_perm', lambda: ranks_to_perm(ranks), lambda: perm_loop(ranks)),
-        ('visibility, both', lambda: (content_visibility(ranks), query_visibility(ranks)), lambda: visibility_loop(ranks)),
+        ('visibility, both', lambda: (content_visibility(ranks), query_visibility(ranks)),
+         lambda: visibility_loop(ranks)),
     ]
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--runs', type=int, default=20); ap.add_argument('--batch', type=int, default=256)
+    ap.add_argument('--runs', type=int, default=20)
+    ap.add_argument('--batch', type=int, default=256)
     ap.add_argument('--grid', type=int, default=14)
     args = ap.parse_args()
-    print(f"B = {args.batch}, grid {args.grid} x {args.grid} (L = {args.grid ** 2}); median ± IQR of {args.runs} runs, ms; "
+    print(f"B = {args.batch}, grid {args.grid} x {args.grid} (L = {args.grid ** 2}); "
+          f"median ± IQR of {args.runs} runs, ms; "
           f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
-    for device in devices(): print_speedups(device, cases(device, args.batch, args.grid, args.grid), args.runs, width=20)
+    for device in devices():
+        print_speedups(device, cases(device, args.batch, args.grid, args.grid), args.runs, width=20)
 
 if __name__ == '__main__': main()

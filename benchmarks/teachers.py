@@ -24,13 +24,13 @@ import argparse, tempfile, time
 import torch
 from timing import devices, add_devices_arg, timed
 from aim_nb.bench import autocast
-from aim_nb.teachers import EfficientNetTeacher, ClipTeacher, TimmTeacher, FeatureCache, cache_teacher
+from aim_nb.teachers import EfficientNetTeacher, ClipTeacher, TimmTeacher
+from aim_nb.feature_crops import FeatureCache, cache_teacher
 
 GRID, SIZE = 14, 224
 TEACHERS = dict(effnet=('EfficientNet-Lite0 (ImageNet)', lambda: EfficientNetTeacher()),
                 clip=('CLIP ViT-B/16 (random)', lambda: ClipTeacher('ViT-B-16')),
                 vit=('timm ViT-Ti/16 (random)', lambda: TimmTeacher('vit_tiny_patch16_224')))
-
 
 
 def on_the_fly(teacher, imgs) -> callable:
@@ -49,8 +49,11 @@ def from_cache(cache:FeatureCache, batch:int, device) -> callable:
 def build_cache(teacher, batch:int, device, folder) -> tuple:
     "A cache of 2 x batch random images (built, not timed), its load time per image (ms) and its size per image (KiB)."
     images = torch.randn(2 * batch, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(0))
-    with autocast(device): path = cache_teacher(teacher, images, GRID, folder, bs=batch, device=device, progress=False).path
-    t0 = time.perf_counter(); cache = FeatureCache(path); load_ms = (time.perf_counter() - t0) * 1e3
+    with autocast(device):
+        path = cache_teacher(teacher, images, GRID, folder, bs=batch, device=device, progress=False).path
+    start = time.perf_counter()
+    cache = FeatureCache(path)
+    load_ms = (time.perf_counter() - start) * 1e3
     return cache, load_ms / len(cache), path.stat().st_size / len(cache) / 2**10
 
 
@@ -79,7 +82,8 @@ def print_table(device, rows:list, runs:int):
     header = ['teacher', 'batch', 'on the fly ms/batch', 'img/s', 'cache RAM→device ms/batch', 'img/s']
     header += ['cache on device ms/batch', 'img/s'] if cuda else []
     header += ['speed-up (RAM cache)', 'cache KiB/img', 'load µs/img']
-    name = f"{torch.cuda.get_device_name()}, bf16 autocast" if cuda else f"cpu ({torch.get_num_threads()} threads), fp32"
+    cpu = f"cpu ({torch.get_num_threads()} threads), fp32"
+    name = f"{torch.cuda.get_device_name()}, bf16 autocast" if cuda else cpu
     print(f"\n{name}; median ± IQR of {runs} timed batches; grid {GRID}x{GRID}, {SIZE} px student images\n")
     for cells in [header, ['---'] * len(header)] + rows: print('| ' + ' | '.join(cells) + ' |')
 

@@ -10,7 +10,12 @@ The checks, by name:
 - readme_links: every relative link in README.md names an existing file;
 - nb_links: every relative link to a notebook in a notebook's markdown names an existing notebook;
 - import_order: a module imports only modules of earlier chapters (in the order of nbs/sidebar.yml), and every
-  notebook is in the sidebar.
+  notebook is in the sidebar;
+- line_length: no line of an exported module is over 120 characters;
+- semicolons: no exported module joins statements with `;`;
+- generic: the generic modules (`GENERIC`: learner, evaluate, cli, commands, bench, ...) import no specific
+  model, target, teacher, order or keep-set class (a subclass of the parts' bases) and name no recipe (but
+  as a console script's default, which `--help` shows).
 
 A module's length is not checked: a module is the size of its concept (the house style).
 
@@ -19,7 +24,7 @@ A module's length is not checked: a module is the size of its concept (the house
 
 Checks that need `_proc/` are skipped, with a note, when it is absent. Exits non-zero, one line per problem.
 """
-import argparse, ast, base64, functools, importlib, inspect, json, re, sys
+import argparse, ast, base64, functools, importlib, inspect, io, json, re, sys, tokenize
 from pathlib import Path
 import yaml
 
@@ -163,9 +168,69 @@ def check_import_order() -> list:
         out += [f"aim_nb/{m}.py ({_rel(nb)}) imports aim_nb.{y} from a later chapter ({_rel(mods[y])})" for y in later]
     return out
 
+MAX_LINE = 120
+GENERIC = ('learner', 'checkpoint', 'training', 'scale', 'evaluate', 'bench', 'cli', 'eval_cli', 'commands')
+PART_BASES = (('models', 'PretrainModel'), ('targets', 'Target'), ('teachers', 'Teacher'), ('orders', 'Order'),
+              ('masks', 'Keep'))
+
+def _exported() -> list:
+    "The exported modules' files, without nbdev's index."
+    return sorted(p for p in (root / 'aim_nb').glob('*.py') if p.name != '_modidx.py')
+
+def _generated_lines(src:str) -> set:
+    "Line numbers of nbdev's `__all__` statement (nbdev wraps its names at 120 before prefixing `__all__ = `)."
+    nodes = [n for n in ast.parse(src).body if isinstance(n, ast.Assign) and ast.unparse(n.targets[0]) == '__all__']
+    return {i for n in nodes for i in range(n.lineno, n.end_lineno + 1)}
+
+def check_line_length() -> list:
+    out = []
+    for py in _exported():
+        src = py.read_text()
+        skip = _generated_lines(src)
+        out += [f"{_rel(py)}:{i}: {len(x)} characters, over {MAX_LINE}" for i, x in enumerate(src.splitlines(), 1)
+                if len(x) > MAX_LINE and i not in skip]
+    return out
+
+def check_semicolons() -> list:
+    out = []
+    for py in _exported():
+        tokens = tokenize.generate_tokens(io.StringIO(py.read_text()).readline)
+        out += [f"{_rel(py)}:{t.start[0]}: statements joined with ';'" for t in tokens
+                if t.type == tokenize.OP and t.string == ';']
+    return out
+
+def _specific_parts() -> set:
+    "Names of the classes that are one method's part: strict subclasses of the parts' bases."
+    bases = tuple(getattr(importlib.import_module(f'aim_nb.{m}'), n) for m, n in PART_BASES)
+    classes = [o for m in _modules() if m not in ('__init__', '_modidx') for _, o in _public(m) if inspect.isclass(o)]
+    return {c.__name__ for c in classes if issubclass(c, bases) and c not in bases}
+
+def _script_defaults(tree:ast.AST) -> set:
+    "The constants that are a console script's parameter defaults (what `--help` shows), in `commands`."
+    scripts = [f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)
+               and any(ast.unparse(d) == 'console_script' for d in f.decorator_list)]
+    return {id(d) for f in scripts for d in [*f.args.defaults, *f.args.kw_defaults] if d is not None}
+
+def check_generic() -> list:
+    recipes = set(importlib.import_module('aim_nb.recipes').RECIPES)
+    specific, out = _specific_parts(), []
+    for m in GENERIC:
+        py = root / 'aim_nb' / f'{m}.py'
+        if not py.exists(): continue
+        tree = ast.parse(py.read_text())
+        defaults = _script_defaults(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and (node.level or node.module.startswith('aim_nb')):
+                out += [f"{_rel(py)}:{node.lineno}: imports {a.name}, one method's part" for a in node.names
+                        if a.name in specific]
+            if isinstance(node, ast.Constant) and node.value in recipes and id(node) not in defaults:
+                out.append(f"{_rel(py)}:{node.lineno}: names the recipe {node.value!r}")
+    return out
+
 CHECKS = {'docstrings': check_docstrings, 'show_docs': check_show_docs, 'pictures': check_pictures,
           'stderr': check_stderr, 'paths': check_paths, 'images': check_images, 'readme_links': check_readme_links,
-          'nb_links': check_nb_links, 'import_order': check_import_order}
+          'nb_links': check_nb_links, 'import_order': check_import_order, 'line_length': check_line_length,
+          'semicolons': check_semicolons, 'generic': check_generic}
 NEED_PROC = {'show_docs'}
 
 def problems(names=tuple(CHECKS)) -> list:

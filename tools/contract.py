@@ -44,7 +44,7 @@ def child(request):
 
 def fill_the_disk_after(limit):
     "Where no small disk can be mounted: every file aim_nb writes atomically fails (ENOSPC) past `limit` bytes in all."
-    import errno, aim_nb.encoder
+    import errno, aim_nb.core
     written = [0]
     class Full:
         def __init__(self, f): self.f = f
@@ -56,7 +56,7 @@ def fill_the_disk_after(limit):
         def __enter__(self): return self
         def __exit__(self, *exc): self.f.close()
     fdopen = os.fdopen
-    aim_nb.encoder.os = type('os', (), dict(vars(os), fdopen=lambda *a, **k: Full(fdopen(*a, **k))))
+    aim_nb.core.os = type('os', (), dict(vars(os), fdopen=lambda *a, **k: Full(fdopen(*a, **k))))
 
 print(json.dumps('ready'), flush=True)
 for line in sys.stdin:
@@ -171,7 +171,8 @@ def has(module:str) -> bool:
 def build_files(cwd:Path):
     "Every file and folder the cases read, in `cwd` (relative paths: no local path in the messages)."
     import torch
-    from aim_nb.encoder import ViTEncoder, ViTConfig, save_encoder, atomic_save, safetensors_metadata
+    from aim_nb.encoder import ViTEncoder, ViTConfig, save_encoder, safetensors_metadata
+    from aim_nb.core import atomic_save
     os.chdir(cwd)
     torch.manual_seed(0)
     save_encoder(ViTEncoder(ViTConfig.preset('tiny')), 'enc/encoder.safetensors')
@@ -487,7 +488,7 @@ def full_disk(runner:Runner, epochs:int, size:str, limit:int) -> tuple:
 
 def read_epoch(file:Path):
     "The epoch a checkpoint is in (None without one)."
-    from aim_nb.learner import read_checkpoint
+    from aim_nb.checkpoint import read_checkpoint
     return read_checkpoint(file)['epoch'] if file.exists() else None
 
 
@@ -598,7 +599,7 @@ def decoding() -> list:
     import numpy as np
     import torch
     from PIL import Image, ExifTags
-    from aim_nb.data import crop_decoder
+    from aim_nb.folders import crop_decoder
     rows = []
     ramp = np.tile((np.arange(256) * 257).astype(np.uint16), (256, 1))        # 0 to 65,535, left to right
     png = io.BytesIO()
@@ -695,7 +696,7 @@ def stop_and_resume(runner:Runner, kind:str, how:str, sig, group:bool, extra:str
 
 def step_losses(run:Path) -> list:
     "Every training step's loss of a run, from its checkpoint."
-    from aim_nb.learner import read_checkpoint
+    from aim_nb.checkpoint import read_checkpoint
     if not (run / 'checkpoint.pth').exists(): return []
     return [float(x) for x in read_checkpoint(run / 'checkpoint.pth')['history']['losses']]
 
@@ -721,7 +722,7 @@ def resumes(runner:Runner) -> list:
 
 def build_resume_data():
     "A folder with a damaged file the start-up check does not open, its shards, and shards with a damaged member."
-    from aim_nb.data import scan_folder
+    from aim_nb.folders import scan_folder
     images('folder/a', 100)
     images('folder/b', 100, seed=1)
     Path('folder/a/000b.png').write_bytes(b'not a png, and not among the files checked at start')
