@@ -25,12 +25,12 @@ from .data import data_stats
 from .encoder import ViTConfig
 from .core import OptionError, check_fields, require
 from .orders import SemanticOrder, MaPeTOrder
-from .masks import RandomKeep, AttentionKeep, PartKeep, num_keep
+from .masks import RandomKeep, PartKeep, num_keep
 from .targets import PixelTarget, FeatureTarget, TokenTarget
 from .teachers import Teacher, TimmTeacher, ClipTeacher, EfficientNetTeacher, EMATeacher
 from .tokenizer import KMeansTokenizer
 from .ar import SAIM, MaPeT, PrefixAIM
-from .mim import MAE, DecoderConfig, DECODER_PRESETS
+from .mim import MAE, MILAN, DecoderConfig, DECODER_PRESETS
 from .learner import pretrain_learner, Training, TRAINING_OPTIONS
 from .feature_crops import teacher_once
 
@@ -190,9 +190,8 @@ class MaskedOptions(MethodOptions):
         try: self.decoder()                                      # the decoder's own checks, named as the options
         except OptionError as e:
             raise OptionError(f'decoder_{e.name}', getattr(self, f'decoder_{e.name}'), e.why) from None
-    def decoder(self, prompting:bool=False) -> DecoderConfig:
-        return DecoderConfig(dim=self.decoder_dim, depth=self.decoder_depth, heads=self.decoder_heads,
-                             prompting=prompting)
+    def decoder(self) -> DecoderConfig:
+        return DecoderConfig(dim=self.decoder_dim, depth=self.decoder_depth, heads=self.decoder_heads)
 
 @dataclass(frozen=True, kw_only=True)
 class MAEOptions(PixelOptions, MaskedOptions):
@@ -206,9 +205,7 @@ class MILANOptions(MaskedOptions):
     needs_teacher: ClassVar[bool] = True
     loss_on: Literal['all', 'masked'] = 'all'   # 'all' tokens, cls too (MILAN's code), or the 'masked' patches only
     def build(self, cfg, teacher=None, dls=None):
-        return MAE(cfg, keep=AttentionKeep(teacher, self.mask_ratio),
-                   target=FeatureTarget(teacher, with_cls=self.loss_on == 'all'),
-                   decoder=self.decoder(prompting=True))
+        return MILAN(cfg, teacher=teacher, mask_ratio=self.mask_ratio, decoder=self.decoder(), loss_on=self.loss_on)
 
 @dataclass(frozen=True, kw_only=True)
 class SemMAEOptions(MaskedOptions):
