@@ -19,6 +19,7 @@ from .attention import attend_block, dense_attention, order_layout
 from .encoder import ViTConfig, mae_init_, separate_qkv_
 from .targets import Target, PixelTarget
 from .models import PretrainOutput, PretrainModel, embed_patches, mlp_head
+from .core import Context
 
 # %% ../nbs/72_ar_models.ipynb #c05f36cd
 class ARModel(PretrainModel):
@@ -39,7 +40,7 @@ class ARModel(PretrainModel):
         tokens, layout = self.encode(imgs, ranks, by_order=drawn is None)
         return self.loss(self.predict(tokens, layout), ctx, ranks, layout)
 
-    def draw(self, imgs:Tensor, ctx=None) -> Tensor:
+    def draw(self, imgs:Tensor, ctx:Context=None) -> Tensor:
         "(B, L) ranks of the model's order for `imgs`."
         return self.order(ctx or self.context(imgs))
 

@@ -62,7 +62,7 @@ def block_residuals(block,      # a timm `Block`
 def attend_block(block,        # a timm `Block`
                  x:Tensor,     # the stream to update (B, Lq, D)
                  attend,       # attention function (q, k, v) -> (B, H, Lq, Dh)
-                 kv=None,      # keys/values: a tensor (B, Lk, D), an int n (the first n tokens of `x`), None (`x`)
+                 kv:Tensor|int=None, # keys/values: (B, Lk, D), an int n (the first n tokens of `x`), None (`x`)
                 ) -> Tensor:   # (B, Lq, D)
     "One pre-norm block, `x + attn(norm1(x), norm1(kv))` then `+ mlp(norm2(·))`, attending by `attend`."
     y = block.norm1(x)
@@ -150,9 +150,10 @@ def order_layout(ranks:Tensor,         # (B, L) ranks
 
 # %% ../nbs/60_attention.ipynb #98f241aa
 def show_visibility(visible:Tensor,      # (Lq, Lk) bool
-                    row_labels=None,     # tick labels of the rows (queries)
-                    col_labels=None,     # tick labels of the columns (keys)
-                    ax=None, title:str=None):
+                    row_labels:list=None, # tick labels of the rows (queries)
+                    col_labels:list=None, # tick labels of the columns (keys)
+                    ax:plt.Axes=None,    # where to draw; None: a new figure
+                    title:str=None) -> plt.Axes:
     "Draw one visibility matrix: dark = may attend."
     if ax is None: _, ax = plt.subplots(figsize=(3, 3))
     ax.imshow(visible.cpu().float().numpy(), cmap='Blues', vmin=0, vmax=1.3)

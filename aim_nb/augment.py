@@ -45,7 +45,7 @@ class BatchRandomResizedCrop(RandTransform):
     order, split_idx = 30, None  # both splits: random on training, a resize on validation
     def __init__(self, size,                    # output side (int) or (height, width)
                  augment:Augment|bool=True,     # its `min_scale` and `flip`
-                 ratio=None):                   # aspect range, default 3/4 to 4/3, or 1 for a `min_scale` of 1
+                 ratio:tuple=None):             # aspect range, default 3/4 to 4/3, or 1 for a `min_scale` of 1
         self.size, self.augment = as_pair(size), Augment.of(augment)
         self.ratio = tuple(ratio or ((3/4, 4/3) if self.augment.min_scale < 1 else (1., 1.)))
         super().__init__(p=1.)

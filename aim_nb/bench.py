@@ -277,7 +277,9 @@ def earlier_results(file:Path) -> list:
     return results
 
 def run_bench(presets:list, recipes:list, device, batch:int=None, runs:int=5, warmup:int=2, compile:bool=False,
-              peak:float=None, out:Path=Path('bench'), resume:bool=False) -> list:
+              peak:float=None, out:Path=Path('bench'), resume:bool=False,
+              progress:bool=True,  # a bar over the models, where a person watches
+             ) -> list:
     "`bench_recipe` for every preset and recipe, `results.json` rewritten after each; with `resume`, earlier ones kept."
     out.mkdir(parents=True, exist_ok=True)
     info, peak_name = machine(device), device_peak(device, peak)[1]
@@ -286,8 +288,8 @@ def run_bench(presets:list, recipes:list, device, batch:int=None, runs:int=5, wa
     done = earlier_results(out / 'results.json') if resume else []
     key = lambda preset, recipe: (preset, recipe, batch or default_batch(preset, device))
     have = {(r['preset'], r['recipe'], r['batch']): r for r in done}
-    results = []
-    for preset, recipe in watched_progress([(p, r) for p in presets for r in recipes]):
+    results, jobs = [], [(p, r) for p in presets for r in recipes]
+    for preset, recipe in watched_progress(jobs) if progress else jobs:
         result = have.get(key(preset, recipe))
         results.append(result or bench_recipe(recipe, preset, device, batch, runs, warmup, compile, peak))
         text = json.dumps(dict(settings, results=results), indent=1).encode()

@@ -62,7 +62,7 @@ def save_checkpoint(path, learn:Learner,
                     epoch:int,           # the epoch it is in (0-based)
                     step:int=None,       # training steps done in it; None: the whole epoch, validation too
                     history:dict=None,   # the Recorder's lists and the printed rows (`Checkpoint` fills it)
-                    dl_rng=None,         # the training loader's generator as `epoch` began; None: now (an epoch's end)
+                    dl_rng:tuple=None,   # the training loader's generator state as `epoch` began; None: now (its end)
                     run:dict=None,       # what the run is, for a resume (the command's settings): plain values
                    ) -> Path:
     "Write `learn`'s state in `epoch` after `step` training steps to `path`, atomically: the keys of the table above."

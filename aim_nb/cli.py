@@ -293,10 +293,10 @@ def _remove_stale_temporaries(out:Path, outputs:list):
         for tmp in out.glob(f'.{name}.*.tmp'): tmp.unlink(missing_ok=True)
 
 def prepare_out(out:Path, resume:bool, overwrite:bool,
-                outputs=None,                # the file names a run writes (default: `OUTPUTS`, the recipes' parts)
+                outputs:list=None,           # the file names a run writes (default: OUTPUTS, the recipes' parts)
                 command:str='aim_pretrain',  # the command, for the messages
                 declared:dict=None,          # the command's parameters: what the saved settings must be
-                names=RUN_ARGS,              # the settings a run keeps
+                names:tuple=RUN_ARGS,        # the settings a run keeps
                ) -> dict:
     "Check `out`, under its lock, for this kind of start; returns the saved settings when resuming."
     outputs = outputs or [*OUTPUTS.values(), *(part.file for r in RECIPES.values() for part in r.saves)]
@@ -395,7 +395,7 @@ def _write_config(out:Path, args:dict, how:dict, learn, cfg:ViTConfig, augment:A
     config = dict(args=args, command=command, built=learn.built.config, vit=cfg.timm_kwargs(), augment=asdict(augment))
     write_json(out / OUTPUTS['config'], config)
 
-def run_pretraining(args:dict,         # the run's settings, `RUN_ARGS`: what it trains (config.json keeps them)
+def run_pretraining(args:dict,         # the run's settings, RUN_ARGS: what it trains (config.json keeps them)
                     out:Path,           # the run folder
                     resume:bool,        # continue from its checkpoint
                     save_every:int=None, # how it trains, free to change on a resume: also checkpoint every N steps,
@@ -441,8 +441,8 @@ def run_pretraining(args:dict,         # the run's settings, `RUN_ARGS`: what it
     return paths
 
 # %% ../nbs/90_cli.ipynb #71c69fc3
-def pretrain_command(flags:dict,     # every flag of `aim_pretrain`, by name
-                     declared:dict,  # the flags' `inspect.Parameter`s: types, and the defaults of a resume
+def pretrain_command(flags:dict,     # every flag of aim_pretrain, by name
+                     declared:dict,  # the flags' inspect.Parameter objects: types, and the defaults of a resume
                     ) -> dict:
     "`aim_pretrain` once its flags passed their ranges: prepare `--out` under its lock, then train (or resume)."
     args, how = {k: flags[k] for k in RUN_ARGS}, {k: flags[k] for k in HOW_ARGS}

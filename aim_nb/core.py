@@ -150,7 +150,7 @@ def as_pair(x) -> tuple:
     return (int(x), int(x)) if isinstance(x, (int, float)) else tuple(int(o) for o in x)
 
 # %% ../nbs/00_core.ipynb #106830b4
-def draw_device(device=None, generator=None, default='cpu') -> torch.device|None:
+def draw_device(device:torch.device=None, generator:torch.Generator=None, default:str='cpu') -> torch.device|None:
     "Where a draw happens: `device` if given, else the generator's device, else `default` (None: torch's own)."
     if device is not None: return torch.device(device)
     if generator is not None: return generator.device
@@ -160,11 +160,11 @@ def draw_device(device=None, generator=None, default='cpu') -> torch.device|None
 class Context:
     "What the parts of one forward share: images, grid, patch size, the model's encoder, a generator, a teacher memo."
     def __init__(self,
-                 imgs:Tensor,         # (B, C, H, W) normalised images
-                 grid,                # patch grid, int or (rows, cols)
-                 patch_size=None,     # patch side, for pixel targets
-                 encoder=None,        # the model's own encoder, for orders it scores (SemAIM)
-                 generator=None):     # torch.Generator for the draws, None = global RNG
+                 imgs:Tensor,                         # (B, C, H, W) normalised images
+                 grid,                                # patch grid, int or (rows, cols)
+                 patch_size:int|tuple=None,           # patch side, or (p, q), for pixel targets
+                 encoder:torch.nn.Module=None,        # the model's own encoder, for orders it scores (SemAIM)
+                 generator:torch.Generator=None):     # randomness for the draws, None = global RNG
         self.imgs, self.grid, self.patch_size = imgs, as_pair(grid), patch_size
         self.encoder, self.generator = encoder, generator
         self._teachers = {}

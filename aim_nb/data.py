@@ -107,18 +107,18 @@ def _channels_check(channels:int):
     if channels not in (1, 3): raise ValueError(f"channels must be 1 (in_chans=1) or 3 (gray repeated), got {channels}")
 
 # %% ../nbs/10_data.ipynb #105fc6ca
-def arrays_dls(train,                    # (images (N, H, W) uint8, labels (N,))
-               valid,                    # the same for the validation set
-               classes,                  # class names, indexed by label
-               labelled:bool=False,      # batches (images, labels) instead of (images,)
-               size=None,                # output side, default: the arrays' own
-               channels:int=1,           # 1, or 3 for the gray channel repeated
-               stats=FASHION_MNIST_STATS,  # (mean, std) of the gray channel
-               augment:Augment|bool=True,  # the training set's crop, flip and colour jitter (`Augment.of`)
-               bs:int=64,                # batch size
-               device=None,              # where batches live, default: the GPU if there is one
-               num_workers:int=0,        # worker processes: none needed for arrays in memory
-               **kwargs) -> DataLoaders: # passed on to `Datasets.dataloaders`
+def arrays_dls(train,                     # (images (N, H, W) uint8, labels (N,))
+               valid,                     # the same for the validation set
+               classes,                   # class names, indexed by label
+               labelled:bool=False,       # batches (images, labels) instead of (images,)
+               size:int|tuple=None,       # output side, or (height, width); default: the arrays' own
+               channels:int=1,            # 1, or 3 for the gray channel repeated
+               stats=FASHION_MNIST_STATS, # (mean, std) of the gray channel
+               augment:Augment|bool=True, # the training set's crop, flip and colour jitter (`Augment.of`)
+               bs:int=64,                 # batch size
+               device:torch.device=None,  # where batches live, default: the GPU if there is one
+               num_workers:int=0,         # worker processes: none needed for arrays in memory
+               **kwargs) -> DataLoaders:  # passed on to `Datasets.dataloaders`
     "fastai `DataLoaders` over in-memory grayscale arrays."
     _channels_check(channels)
     x, y = np.concatenate([train[0], valid[0]]), np.concatenate([train[1], valid[1]])

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['EVAL_OUTPUTS', 'HEADS', 'FINETUNE_PRESETS', 'FINETUNE_OUTPUTS', 'FINETUNE_ARGS', 'RANDAUGMENT_MAGNITUDES',
-           'check_pool', 'evaluate_file', 'eval_command', 'finetune_settings', 'rand_augment', 'model_line',
-           'run_finetuning', 'finetune_command']
+           'check_pool', 'evaluate_file', 'neighbours_picture', 'attention_picture', 'eval_command',
+           'finetune_settings', 'rand_augment', 'model_line', 'run_finetuning', 'finetune_command']
 
 # %% ../nbs/92_eval_cli.ipynb #d26e8791
 import json
@@ -15,6 +15,9 @@ from pathlib import Path
 from fastai.interpret import ClassificationInterpretation
 from fastai.callback.progress import CSVLogger
 from fastai.torch_core import set_seed, rank_distrib
+import matplotlib.pyplot as plt
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 from .core import UsageError, atomic_save, interactive, save_pictures
 from .encoder import load_encoder, encoder_config, TIMM_ARCH
 from .augment import Augment
@@ -44,7 +47,9 @@ def check_pool(pool:str):
     if pool not in POOLS: raise UsageError(f"--pool {pool}: choose one of {', '.join(POOLS)}")
 
 def evaluate_file(encoder_file, dls, pool:str='mean', k:int=20, T:float=0.07, probe_epochs:int=30,
-                  baseline:bool=False, out:Path=None) -> dict:
+                  baseline:bool=False,
+                  out:Path=None,  # the folder for the pictures; None: no pictures
+                 ) -> dict:
     "Scores of an exported encoder (and of a random one of its shape), with the pictures written to `out`."
     encoder = load_encoder(encoder_file)
     encoders = {'pretrained': encoder, **({'random': random_encoder(encoder)} if baseline else {})}
@@ -54,9 +59,33 @@ def evaluate_file(encoder_file, dls, pool:str='mean', k:int=20, T:float=0.07, pr
         scores[name] = score_features(*feats[name], k, T, probe_epochs)
     if out is not None:
         imgs = dls.valid.one_batch()[0][:4]
-        save_pictures({out / EVAL_OUTPUTS['neighbours']: lambda: show_neighbours(*feats['pretrained'], dls),
-                   out / EVAL_OUTPUTS['attention']: lambda: show_attention(encoders, imgs, data_stats(dls))})
+        save_pictures({out / EVAL_OUTPUTS['neighbours']: lambda: neighbours_picture(*feats['pretrained'], dls),
+                       out / EVAL_OUTPUTS['attention']: lambda: attention_picture(encoders, imgs, data_stats(dls))})
     return scores
+
+def neighbours_picture(train:tuple, valid:tuple, dls):
+    "`show_neighbours` with a legend that says what a red label means."
+    axs = show_neighbours(train, valid, dls)
+    colours = [Patch(color='black', label="the query's class"), Patch(color='red', label='another class')]
+    axs[0, 0].figure.legend(handles=colours, title='label colour', loc='lower center', bbox_to_anchor=(0.5, 1),
+                            ncol=2, fontsize=7, title_fontsize=7, frameon=False)
+    return axs
+
+def attention_picture(encoders:dict, imgs, stats):
+    "`show_attention` with the images' column titled and a colour bar under each map's column."
+    axs = show_attention(encoders, imgs, stats)
+    axs[0, 0].set_title('image', fontsize=7)
+    for col in range(1, axs.shape[1]):
+        column = axs[:, col]
+        shown = [ax.images[0] for ax in column]
+        if col % 2:                                      # the cls attention: one scale for the column
+            low, high = min(im.get_array().min() for im in shown), max(im.get_array().max() for im in shown)
+            for image in shown: image.set_clim(low, high)
+        bar = plt.colorbar(shown[0], ax=list(column), location='bottom', fraction=0.04, pad=0.02, shrink=0.8)
+        bar.ax.xaxis.set_major_locator(MaxNLocator(2))
+        bar.set_label('attention' if col % 2 else 'cosine similarity', fontsize=6)
+        bar.ax.tick_params(labelsize=5)
+    return axs
 
 # %% ../nbs/92_eval_cli.ipynb #ac96a77c
 def eval_command(flags:dict) -> dict:
@@ -132,10 +161,10 @@ def _finetune_results(learn, out:Path) -> dict:
     "The classifier's weights, the curves and the confusion matrix; their paths."
     weights = {k: v.detach().cpu().contiguous() for k, v in learn.model.state_dict().items()}
     atomic_save(weights, out / FINETUNE_OUTPUTS['model'])
+    save_pictures({out / FINETUNE_OUTPUTS['curves']: lambda: plot_training(learn)})   # before get_preds empties them
     interp = ClassificationInterpretation.from_learner(learn)
     interp.vocab = [printable(c) for c in interp.vocab]   # class folders named in other encodings than UTF-8: escaped
-    save_pictures({out / FINETUNE_OUTPUTS['curves']: lambda: plot_training(learn),
-               out / FINETUNE_OUTPUTS['confusion']: lambda: interp.plot_confusion_matrix(figsize=(6, 6))})
+    save_pictures({out / FINETUNE_OUTPUTS['confusion']: lambda: interp.plot_confusion_matrix(figsize=(6, 6))})
     return {k: out / v for k, v in FINETUNE_OUTPUTS.items() if (out / v).exists()}
 
 def _probe_start(model, dls, head:str, out:Path, resume:bool):
@@ -191,8 +220,8 @@ def run_finetuning(args:dict, out:Path, resume:bool, save_every:int=None) -> dic
     return dict(paths, top1=top1, probe_top1=probe)
 
 # %% ../nbs/92_eval_cli.ipynb #97fb5618
-def finetune_command(flags:dict,     # every flag of `aim_finetune`, by name
-                     declared:dict,  # the flags' `inspect.Parameter`s: types, and the defaults of a resume
+def finetune_command(flags:dict,     # every flag of aim_finetune, by name
+                     declared:dict,  # the flags' inspect.Parameter objects: types, and the defaults of a resume
                     ) -> dict:
     "`aim_finetune` once its flags passed their ranges: prepare `--out` (default: finetune/ by the encoder), train."
     if not (flags['encoder'] or flags['out']):

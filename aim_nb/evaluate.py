@@ -50,13 +50,14 @@ def pool_tokens(tokens:Tensor,      # (B, prefix + L, D) the encoder's output to
 def extract_features(encoder:nn.Module,   # a `ViTEncoder` or any timm ViT (`forward_features`)
                      dl,                  # a fastai DataLoader of (images, labels)
                      pool:str='mean',     # 'cls' or 'mean'
+                     progress:bool=True,  # a bar while it runs, where a person watches
                     ) -> tuple:           # features (N, D) fp32 and labels (N,), on the data's device
     "Features of every image of `dl`, in order, without its training augmentation."
     dl = dl.new(shuffle=False, drop_last=False)
     encoder = encoder.eval().to(dl.device)
     feats, labels = [], []
     with dl.dataset.set_split_idx(1):                             # the validation transforms: a plain resize
-        for xb, yb in watched_progress(dl, leave=False):
+        for xb, yb in watched_progress(dl, leave=False) if progress else dl:
             xb = xb.as_subclass(Tensor)                            # plain tensors: no fastai image or category types
             feats.append(pool_tokens(encoder.forward_features(xb), pool, encoder.num_prefix_tokens).float())
             labels.append(yb.as_subclass(Tensor))
@@ -116,11 +117,13 @@ def evaluate_encoder(encoder:nn.Module,  # a `ViTEncoder` or a timm ViT
                      pool:str='mean',    # 'cls' or 'mean'
                      k:int=20, T:float=0.07,   # k-NN settings
                      probe_epochs:int=30,      # linear probe epochs (0: k-NN only)
+                     progress:bool=True,       # a bar while the features are extracted, where a person watches
                     ) -> dict:           # {'knn': top-1, 'probe': top-1}
     "k-NN and linear-probe top-1 of `encoder` on `dls`' validation set, features from its training set."
     if dls.train.n_inp != 1 or len(dls.train_ds[0]) < 2:
         raise ValueError("evaluation needs labels: build the DataLoaders with labelled=True")
-    train, valid = extract_features(encoder, dls.train, pool), extract_features(encoder, dls.valid, pool)
+    train = extract_features(encoder, dls.train, pool, progress)
+    valid = extract_features(encoder, dls.valid, pool, progress)
     return score_features(train, valid, k, T, probe_epochs)
 
 def score_features(train:tuple, valid:tuple, k:int=20, T:float=0.07, probe_epochs:int=30) -> dict:
@@ -137,9 +140,10 @@ def random_encoder(encoder:ViTEncoder, seed:int=0) -> ViTEncoder:
 
 def pretraining_gain(encoder:ViTEncoder, dls, pool:str='mean', k:int=20, T:float=0.07,
                      seeds:int=5,        # random encoders: one random draw's score moves by several points
+                     progress:bool=True, # bars while the features are extracted, where a person watches
                     ) -> dict:           # {'pretrained': top-1, 'random': [top-1 of seed 0, 1, ...]}
     "k-NN top-1 of `encoder` and of `seeds` random encoders of its shape."
-    knn = lambda e: evaluate_encoder(e, dls, pool, k, T, probe_epochs=0)['knn']
+    knn = lambda e: evaluate_encoder(e, dls, pool, k, T, probe_epochs=0, progress=progress)['knn']
     return dict(pretrained=knn(encoder), random=[knn(random_encoder(encoder, seed)) for seed in range(seeds)])
 
 # %% ../nbs/84_evaluate.ipynb #ac79abed
@@ -284,7 +288,7 @@ class MixupCutmix(Callback):
 class FinetuneAugment(Callback):
     "Training-batch augmentation: torchvision's RandAugment per image, then timm's random erasing."
     order = 5
-    def __init__(self, stats, rand_augment=None, erase:float=0.):
+    def __init__(self, stats, rand_augment:tuple=None, erase:float=0.):
         self.stats, self.erase = stats, erase
         self.randaug = v2.RandAugment(*rand_augment) if rand_augment else None   # (num_ops, magnitude), e.g. (2, 9)
     def before_batch(self):
@@ -320,12 +324,13 @@ def finetune_learner(model:nn.Module,         # a timm ViT, e.g. `finetune_model
                      wd:float=0.05,           # weight decay of the decayed groups
                      mixup:float=0.8, cutmix:float=1.0,  # Beta(α, α) of each (0: off)
                      smoothing:float=0.1,     # label smoothing
-                     rand_augment=None,       # (num_ops, magnitude) for RandAugment, e.g. (2, 9); None: off
+                     rand_augment:tuple=None, # (num_ops, magnitude) for RandAugment, e.g. (2, 9); None: off
                      erase:float=0.,          # probability of random erasing (MAE: 0.25)
                      precision:str='auto',    # 'auto', 'bf16', 'fp16' or 'fp32'
                      path='.',                # folder for checkpoints and the metrics file
                      log:str=None,            # metrics CSV file name in `path`
-                     cbs=None) -> Learner:
+                     cbs:list=None,           # more callbacks
+                    ) -> Learner:
     "A fastai `Learner` that fine-tunes `model` with layer-wise lr decay, mixup/cutmix, label smoothing and AdamW."
     lr = lr or scaled_lr(base_lr, dls.train.bs)
     n_groups = 2 * (len(model.blocks) + 2)
@@ -340,13 +345,15 @@ def finetune_learner(model:nn.Module,         # a timm ViT, e.g. `finetune_model
     return learn
 
 # %% ../nbs/84_evaluate.ipynb #c8d2b3e1
-def probe_head(model:nn.Module,   # a timm ViT from `finetune_model`
-               dls,               # labelled DataLoaders: the probe learns from the training images, unaugmented
-               epochs:int=30,     # linear-probe epochs
-              ) -> float:         # the probe's validation top-1
+def probe_head(model:nn.Module,     # a timm ViT from `finetune_model`
+               dls,                 # labelled DataLoaders: the probe learns from the training images, unaugmented
+               epochs:int=30,       # linear-probe epochs
+               progress:bool=True,  # a bar while the features are extracted, where a person watches
+              ) -> float:           # the probe's validation top-1
     "Give `model`'s head the weights of a linear probe of its frozen encoder (LP-FT)."
     pool = 'cls' if model.global_pool == 'token' else 'mean'
-    train, valid = extract_features(model, dls.train, pool), extract_features(model, dls.valid, pool)
+    train = extract_features(model, dls.train, pool, progress)
+    valid = extract_features(model, dls.valid, pool, progress)
     learn, top1 = linear_probe(train, valid, epochs)
     whiten, linear = learn.model                              # BatchNorm without affine, then Linear: one affine map
     scale = (whiten.running_var + whiten.eps).rsqrt()         # (D,)

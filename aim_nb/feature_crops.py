@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['teacher_cache_key', 'FeatureCache', 'cache_teacher', 'sampling_matrices', 'crop_features', 'crop_attention',
            'array_images', 'teacher_grid', 'CachedTeacher', 'BatchCrops', 'model_teacher', 'swap_teacher',
-           'teacher_once']
+           'teacher_once', 'crops_both_ways', 'crop_agreement']
 
 # %% ../nbs/56_teacher_once.ipynb #76cea748
 import hashlib, json, math
@@ -19,8 +19,10 @@ from safetensors.torch import load_file
 from einops import rearrange
 from fastai.callback.core import Callback
 from fastai.torch_core import get_model
+from fastai.vision.core import TensorImage
 from .core import as_pair
-from .augment import BatchRandomResizedCrop
+from .augment import Augment, BatchRandomResizedCrop
+from .orders import token_score
 from .core import atomic_save
 from .teachers import Teacher, TeacherOutput, image_batches, device_of, _image_tensor, _tensor_hash
 
@@ -67,7 +69,7 @@ def cache_teacher(teacher:Teacher,          # the teacher
                   cache_dir,                # folder of the cache files
                   augmentation:str='none',  # names the fixed augmentation that produced `images` (part of the key)
                   bs:int=64,                # images per teacher forward
-                  device=None,              # where the teacher runs; default: where it is
+                  device:str|torch.device=None, # where the teacher runs; default: where it is
                   progress:bool=True,       # show a progress bar
                  ) -> FeatureCache:
     "The teacher's features of all `images`, computed once in batches, in a safetensors file named by their key."
@@ -96,8 +98,8 @@ def sampling_matrices(mat:Tensor,  # (B, 2, 3) fastai crop matrices: align_corne
 def crop_features(fmap:Tensor,     # (B, h, w, D) cached feature map or (B, h, w) attention map of the full views
                   mat:Tensor,      # (B, 2, 3) crop matrices in [-1, 1] (flip: a negative x scale); None: full views
                   grid,            # the student's patch grid, int or (rows, cols)
-                  src_size=None,   # with `out_size`: pixel sizes that map fastai's matrices (`sampling_matrices`)
-                  out_size=None,   # the crop's pixel size (the student's image)
+                  src_size:int|tuple=None, # with `out_size`: pixel sizes that map fastai's matrices
+                  out_size:int|tuple=None, # the crop's pixel size (the student's image)
                  ) -> Tensor:      # (B, L, D) or (B, L) on the student's grid, raster order
     "The crop of a cached map on the student's grid: bilinear at cell centres, k × k sub-cells where the map is finer."
     if fmap.ndim not in (3, 4):
@@ -117,7 +119,8 @@ def crop_features(fmap:Tensor,     # (B, h, w, D) cached feature map or (B, h, w
 def crop_attention(amap:Tensor, # (B, h, w) cached cls attention of the full views
                    mat:Tensor,  # (B, 2, 3) crop matrices, or None
                    grid,        # the student's patch grid
-                   src_size=None, out_size=None,
+                   src_size:int|tuple=None, # the source images' pixel size, as `crop_features`
+                   out_size:int|tuple=None, # the crop's pixel size
                   ) -> Tensor:  # (B, L) attention on the crop, with the full map's mean
     "The crop of a cached attention map, renormalised: spread over the crop's patches alone, its mean kept."
     a = crop_features(amap, mat, grid, src_size, out_size)                     # (B, L)
@@ -180,7 +183,7 @@ class CachedTeacher(nn.Module):
     img_size = property(lambda self: self.teacher.img_size)
     arch = property(lambda self: self.teacher.arch)
 
-    def set_batch(self, imgs:Tensor, idx=None, mat:Tensor=None):
+    def set_batch(self, imgs:Tensor, idx:Tensor|list=None, mat:Tensor=None):
         "The next forward on `imgs` is of rows `idx` (B,) cropped by `mat` (B, 2, 3) or None; `imgs=None` forgets."
         self.batch = None if imgs is None else (imgs.data_ptr(), len(imgs), torch.as_tensor(idx), mat)
 
@@ -242,6 +245,7 @@ def _crop_of(dl) -> BatchRandomResizedCrop:
 class BatchCrops(Callback):
     "Before every batch, tells each `CachedTeacher` in the model the batch's rows and crops (none on validation)."
     order = -30                                   # before anything runs the model
+    def __init__(self): super().__init__()        # no arguments (fastai's would take the events)
     def _watch(self):
         self.cached = [m for m in get_model(self.learn.model).modules() if isinstance(m, CachedTeacher)]
         self.crop, self.log = _crop_of(self.dl), _ItemLog(self.dl)
@@ -281,7 +285,7 @@ def teacher_once(model:nn.Module,        # a teacher recipe's model (MILAN, SemM
                  cache_dir,              # folder of the cache file (named by its key: reused on the same data)
                  glob:str='auto',        # the global token of a crop (see `CachedTeacher`)
                  bs:int=64,              # images per teacher forward while caching
-                 device=None,            # where the teacher runs while caching; default: the data's device
+                 device:str|torch.device=None, # where the teacher runs while caching; default: the data's device
                  cache_device='cpu',     # where the cache lives: 'cpu', or the GPU when it fits
                  progress:bool=True,
                 ) -> BatchCrops:         # the callback to train with
@@ -299,3 +303,59 @@ def teacher_once(model:nn.Module,        # a teacher recipe's model (MILAN, SemM
     cached = CachedTeacher(teacher, cache, grid, images.shape[-2:], as_pair(crop.size), glob)
     swap_teacher(model, teacher, cached)
     return BatchCrops()
+
+# %% ../nbs/56_teacher_once.ipynb #10213e7e
+def _student_view(teacher:Teacher, photos:Tensor) -> Tensor:
+    "Photos in [0, 1] normalised with the teacher's `in_stats`, as the student's batches are."
+    mean, std = (torch.tensor(s, device=photos.device).view(1, -1, 1, 1) for s in teacher.in_stats)
+    return (photos - mean) / std
+
+def _spearman(a:Tensor, b:Tensor) -> Tensor:
+    "(B,) the Spearman correlation of the rows of `a` and `b`."
+    ra, rb = (t.argsort(-1).argsort(-1).float() for t in (a, b))
+    return F.cosine_similarity(ra - ra.mean(-1, keepdim=True), rb - rb.mean(-1, keepdim=True), dim=-1)
+
+def _top_overlap(a:Tensor, b:Tensor, k:int) -> Tensor:
+    "(B,) the share of the k largest of each row of `a` that are among the k largest of that row of `b`."
+    ta, tb = a.topk(k, -1).indices, b.topk(k, -1).indices                     # (B, k) each
+    return (ta[:, :, None] == tb[:, None, :]).any(-1).float().mean(-1)
+
+# %% ../nbs/56_teacher_once.ipynb #1c06cd9c
+def crops_both_ways(teacher:Teacher,    # the teacher
+                    photos:Tensor,      # (N, C, S, S) photos in [0, 1]
+                    grid,               # the student's patch grid
+                    min_scale:float,    # the crops' smallest area (1: the aspect and the flip only)
+                    n_crops:int=8,      # random crops of every photo
+                    seed:int=0,         # the crops' seed
+                   ) -> tuple:          # `TeacherOutput`s: on the crops, the cache cropped, uncropped, the full views
+    "The teacher on random resized crops of `photos`, and its stored full views (float16) cropped the same way."
+    torch.manual_seed(seed)
+    size = photos.shape[-1]
+    x = photos.repeat_interleave(n_crops, 0)                                        # (N·n, C, S, S)
+    mat = BatchRandomResizedCrop(size, Augment(min_scale=min_scale), ratio=(3/4, 4/3))._crop_matrices(len(x), x.device)
+    crops = TensorImage(x).affine_coord(mat=mat, sz=size, mode='bicubic').clamp(0, 1).as_subclass(Tensor)
+    cache_grid = teacher_grid(teacher)
+    full = teacher(_student_view(teacher, photos), cache_grid)
+    full = TeacherOutput(full.tokens.half().float().repeat_interleave(n_crops, 0), None)   # stored in float16
+    cached = CachedTeacher(teacher, None, cache_grid, size, size, glob='pool')
+    fly = teacher(_student_view(teacher, crops), grid)
+    return fly, cached.crop(full, mat, grid), cached.crop(full, None, grid), full
+
+# %% ../nbs/56_teacher_once.ipynb #f243fda3
+def crop_agreement(teacher:Teacher,   # the teacher
+                   photos:Tensor,     # (N, C, S, S) photos in [0, 1]
+                   grid,              # the student's patch grid
+                   min_scale:float,   # the crops' smallest area
+                   n_crops:int=8,     # random crops of every photo
+                  ) -> dict:          # name: median (or 10th percentile) over the crops, a float
+    "How well the crop of the full view's cache agrees with the teacher on the crop: patches, global, importance."
+    fly, cut, uncut, full = crops_both_ways(teacher, photos, grid, min_scale, n_crops)
+    cos = F.cosine_similarity(cut.patches, fly.patches, dim=-1).flatten()
+    imp_cut, imp_fly = token_score(cut.tokens), token_score(fly.tokens)
+    found = {'patch cos median': cos.median(), 'patch cos p10': cos.quantile(.1),
+             'crop ignored, median': F.cosine_similarity(uncut.patches, fly.patches, dim=-1).median(),
+             'global pooled': F.cosine_similarity(cut.glob, fly.glob, dim=-1).median(),
+             'global full view': F.cosine_similarity(full.glob, fly.glob, dim=-1).median(),
+             'top-25 % overlap': _top_overlap(imp_cut, imp_fly, fly.patches.shape[1] // 4).mean(),
+             'Spearman': _spearman(imp_cut, imp_fly).median()}
+    return {k: float(v) for k, v in found.items()}

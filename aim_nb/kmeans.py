@@ -25,12 +25,12 @@ def sq_dists(x:Tensor,   # points (G, N, D)
     return torch.baddbmm(c2, x, c.transpose(1, 2), alpha=-2).add_(x2[..., None]).clamp_min_(0)
 
 # %% ../nbs/34_kmeans.ipynb #8f9273a2
-def seed_centres(x:Tensor,          # points (G, N, D)
-                 x2:Tensor,         # squared norms of the points (G, N)
-                 k:int,             # centres per group
-                 init:str='kmeans++', # 'kmeans++' (greedy, random) or 'farthest' (deterministic)
+def seed_centres(x:Tensor,                       # points (G, N, D)
+                 x2:Tensor,                      # squared norms of the points (G, N)
+                 k:int,                          # centres per group
+                 init:str='kmeans++',            # 'kmeans++' (greedy, random) or 'farthest' (deterministic)
                  generator:torch.Generator=None, # randomness for k-means++
-                ) -> Tensor:        # (G, k, D) centres, each one of the group's points
+                ) -> Tensor:                     # (G, k, D) centres, each one of the group's points
     "Starting centres of every group: greedy k-means++ (random) or farthest-point (deterministic)."
     G, N, _ = x.shape
     if init == 'kmeans++':
@@ -94,15 +94,15 @@ def relabel_parts(parts:Tensor,  # part labels (B, L) long in [0, k)
     return new_label.gather(1, parts)
 
 # %% ../nbs/34_kmeans.ipynb #ae92b178
-def kmeans_parts(tokens:Tensor,         # per-patch features (B, L, D), no cls token
-                 k:int=7,               # parts per image (SemMAE's released parts: 7)
-                 iters:int=20,          # Lloyd iterations (fixed: no convergence test)
-                 spatial:float=0.,      # weight of the grid position appended to the features
-                 grid=None,             # patch grid (rows, cols), needed for `spatial`; default square
-                 normalize:bool=True,   # L2-normalise the features first (cosine geometry)
-                 init:str='kmeans++',   # 'kmeans++' (random, uses `generator`) or 'farthest' (deterministic)
+def kmeans_parts(tokens:Tensor,                  # per-patch features (B, L, D), no cls token
+                 k:int=7,                        # parts per image (SemMAE's released parts: 7)
+                 iters:int=20,                   # Lloyd iterations (fixed: no convergence test)
+                 spatial:float=0.,               # weight of the grid position appended to the features
+                 grid:int|tuple=None,            # patch grid (rows, cols), needed for `spatial`; default square
+                 normalize:bool=True,            # L2-normalise the features first (cosine geometry)
+                 init:str='kmeans++',            # 'kmeans++' (random, uses `generator`) or 'farthest' (deterministic)
                  generator:torch.Generator=None, # randomness for k-means++
-                ) -> Tensor:            # parts (B, L) long in [0, k), canonical labels
+                ) -> Tensor:                     # parts (B, L) long in [0, k), canonical labels
     "Split every image into `k` parts: batched k-means of its patch features (optionally with positions)."
     B, L, _ = tokens.shape
     if not 1 <= k <= L: raise ValueError(f"k must be between 1 and the number of patches {L}, got {k}")
@@ -124,17 +124,17 @@ def kmeans_parts(tokens:Tensor,         # per-patch features (B, L, D), no cls t
         return relabel_parts(nearest(x, x2, centres)[0], k)
 
 # %% ../nbs/34_kmeans.ipynb #36bb7e04
-def fit_kmeans(features:Tensor,     # (N, D) points
-               k:int,               # clusters (MaPeT: V = 8192)
-               iters:int=20,        # Lloyd iterations (fixed)
-               init:str='kmeans++', # 'kmeans++' (greedy, on a subsample), 'farthest' or 'random'
-               sample:int=None,     # points the seeding sees; default max(4k, 1024), at most N
-               bs:int=4096,         # points per distance chunk: memory is bs x k, never N x k
+def fit_kmeans(features:Tensor,                # (N, D) points
+               k:int,                          # clusters (MaPeT: V = 8192)
+               iters:int=20,                   # Lloyd iterations (fixed)
+               init:str='kmeans++',            # 'kmeans++' (greedy, on a subsample), 'farthest' or 'random'
+               sample:int=None,                # points the seeding sees; default max(4k, 1024), at most N
+               bs:int=4096,                    # points per distance chunk: memory is bs x k, never N x k
                generator:torch.Generator=None, # randomness (on `device`); None: the global RNG
-               device=None,         # where to run; default: the generator's, else the features'
-               normalize:bool=True, # L2-normalise the features first (cosine geometry)
-               progress:bool=True,  # progress bar over the iterations
-              ) -> tuple:           # centroids (k, D) float32, objective history (iters + 1 floats)
+               device:torch.device=None,       # where to run; default: the generator's, else the features'
+               normalize:bool=True,            # L2-normalise the features first (cosine geometry)
+               progress:bool=True,             # progress bar over the iterations
+              ) -> tuple:                      # centroids (k, D) float32, objective history (iters + 1 floats)
     "Batched k-means: k-means++ seeding on a subsample, then chunked Lloyd iterations; history[0]: the seeding's."
     if features.ndim != 2: raise ValueError(f"features must be (N, D), got shape {tuple(features.shape)}")
     N = len(features)

@@ -101,7 +101,9 @@ class PartSchedules(Callback):
 # %% ../nbs/80_learner.ipynb #a5405566
 PRECISIONS = ('auto', 'bf16', 'fp16', 'fp32')
 
-def resolve_precision(precision:str='auto', device=None) -> str:
+def resolve_precision(precision:str='auto',
+                      device:str|torch.device=None,  # where it trains; None: the CPU
+                     ) -> str:
     "'bf16' or 'fp16' on a CUDA `device` ('auto': bf16 where supported), 'fp32' on a CPU."
     if precision not in PRECISIONS: raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     cuda = torch.device(device or 'cpu').type == 'cuda'
@@ -158,9 +160,9 @@ TRAINING_OPTIONS = tuple(f.name for f in fields(Training))
 # %% ../nbs/80_learner.ipynb #44c18b61
 def pretrain_learner(model:nn.Module,          # any aim_nb model: `model(imgs).loss`
                      dls,                      # fastai DataLoaders of images (labels, if any, are ignored)
-                     training,                 # the settings: base_lr or lr, wd, betas, clip (a `Training`)
+                     training:Training,        # the settings: base_lr or lr, wd, betas, clip
                      precision:str='auto',     # 'auto', 'bf16', 'fp16' or 'fp32'
-                     cbs=None,                 # more callbacks, e.g. the method's own
+                     cbs:list=None,            # more callbacks, e.g. the method's own
                      path='.',                 # the run's folder: checkpoints and the metrics CSV go here
                      log:str='metrics.csv',    # metrics file name in `path` (None: no file)
                     ) -> Learner:

@@ -51,12 +51,12 @@ def masked_from_keep(ids_keep:torch.Tensor, # kept patches (B, K)
     return is_masked.scatter(1, ids_keep, False)
 
 # %% ../nbs/40_masks.ipynb #1b2ec8ad
-def random_keep(B:int,                  # batch size
-                L:int,                  # patches per image
-                mask_ratio:float=0.75,  # fraction hidden (MAE: 0.75)
-                device=None,            # where the keep-set lives; default: the generator's device
+def random_keep(B:int,                          # batch size
+                L:int,                          # patches per image
+                mask_ratio:float=0.75,          # fraction hidden (MAE: 0.75)
+                device:torch.device=None,       # where the keep-set lives; default: the generator's device
                 generator:torch.Generator=None, # randomness (None: the global RNG)
-               ) -> KeepSet:            # ids_keep (B, K), ids_restore (B, L)
+               ) -> KeepSet:                    # ids_keep (B, K), ids_restore (B, L)
     "MAE's keep-set: the `num_keep(L, mask_ratio)` patches with the smallest uniform noise."
     device = draw_device(device, generator, default=None)
     noise = torch.rand(B, L, device=device, generator=generator)  # (B, L); small noise = kept (MAE)
@@ -77,13 +77,14 @@ def _as_rgb(img:torch.Tensor) -> torch.Tensor:
     return img.expand(3, -1, -1) if img.shape[0] == 1 else img
 
 # %% ../nbs/40_masks.ipynb #8ce197a4
-def show_keep(img:torch.Tensor,     # image (C, H, W), values in [0, 1]
-              patch_size,           # int or (p, q)
-              ids_keep:torch.Tensor, # kept patches (K,) of this image
+def show_keep(img:torch.Tensor,        # image (C, H, W), values in [0, 1]
+              patch_size,              # int or (p, q)
+              ids_keep:torch.Tensor,   # kept patches (K,) of this image
               parts:torch.Tensor=None, # optional part of every patch (L,): tint hidden patches with it
-              fade:float=0.2,       # how much of a hidden patch still shows through
-              gap:int=None,         # pixels between patches, default: about 1/16 of a patch
-              ax=None, title:str=None):
+              fade:float=0.2,          # how much of a hidden patch still shows through
+              gap:int=None,            # pixels between patches, default: about 1/16 of a patch
+              ax:plt.Axes=None,        # matplotlib axes to draw on
+              title:str=None):
     "Draw `img` as the encoder sees it: kept patches as they are, hidden ones greyed (or tinted by part)."
     grid = grid_size(img.shape[-2:], patch_size)
     img = _as_rgb(img)
@@ -95,13 +96,13 @@ def show_keep(img:torch.Tensor,     # image (C, H, W), values in [0, 1]
     else:                                                                     # the colour of each patch's part
         bg = repeat(part_colors(parts.view(1, -1)), 'b l c -> b l (p q c)', p=p, q=q)
     x = torch.where(is_masked[..., None], fade * x + (1 - fade) * bg, x)
-    return show_patches(unpatchify(x, grid, patch_size)[0], patch_size, gap=gap, ax=ax, title=title, numbered=False)
+    return show_patches(unpatchify(x, grid, patch_size)[0], patch_size, gap=gap, ax=ax, title=title)
 
 # %% ../nbs/40_masks.ipynb #371dcb19
-def milan_keep(importance:torch.Tensor, # importance (B, L), >= 0: e.g. a teacher's cls attention
-               mask_ratio:float=0.75,   # fraction hidden (MILAN: 0.75)
+def milan_keep(importance:torch.Tensor,        # importance (B, L), >= 0: e.g. a teacher's cls attention
+               mask_ratio:float=0.75,          # fraction hidden (MILAN: 0.75)
                generator:torch.Generator=None, # randomness (None: the global RNG)
-              ) -> KeepSet:             # ids_keep (B, K), ids_restore (B, L)
+              ) -> KeepSet:                    # ids_keep (B, K), ids_restore (B, L)
     "MILAN's keep-set: patches drawn without replacement in proportion to `importance`; the first drawn are kept."
     w = importance.detach()
     w = w if w.dtype == torch.float64 else w.float()
@@ -111,11 +112,12 @@ def milan_keep(importance:torch.Tensor, # importance (B, L), >= 0: e.g. a teache
     return keep_from_keys(keys, num_keep(w.shape[1], mask_ratio))
 
 # %% ../nbs/40_masks.ipynb #e0d8e85d
-def show_parts(img:torch.Tensor,     # image (C, H, W), values in [0, 1]
-               patch_size,           # int or (p, q)
-               parts:torch.Tensor,   # part of every patch (L,)
-               alpha:float=0.55,     # opacity of the part colours
-               ax=None, title:str=None):
+def show_parts(img:torch.Tensor,   # image (C, H, W), values in [0, 1]
+               patch_size,         # int or (p, q)
+               parts:torch.Tensor, # part of every patch (L,)
+               alpha:float=0.55,   # opacity of the part colours
+               ax:plt.Axes=None,   # matplotlib axes to draw on
+               title:str=None):
     "Draw `img` with every patch tinted by the colour of its part."
     return show_keep(img, patch_size, parts.new_zeros(0), parts=parts, fade=1 - alpha, ax=ax, title=title)
 
@@ -136,13 +138,13 @@ def part_sizes(parts:torch.Tensor, # part labels (B, L) long in [0, k)
     return sizes.scatter_add_(1, parts, torch.ones_like(parts))
 
 # %% ../nbs/40_masks.ipynb #fd95dae4
-def semmae_counts(parts:torch.Tensor,  # part labels (B, L) long in [0, k)
-                  k:int,               # number of parts
-                  lam,                 # λ: a float, or one per image (B,)
-                  mask_ratio:float=0.75, # fraction hidden
-                  part_order:torch.Tensor=None, # (B, k) order in which parts are hidden whole; default random
+def semmae_counts(parts:torch.Tensor,             # part labels (B, L) long in [0, k)
+                  k:int,                          # number of parts
+                  lam,                            # λ: a float, or one per image (B,)
+                  mask_ratio:float=0.75,          # fraction hidden
+                  part_order:torch.Tensor=None,   # (B, k) order in which parts are hidden whole; default random
                   generator:torch.Generator=None, # randomness for `part_order`
-                 ) -> torch.Tensor:    # counts (B, k) long: patches to hide in each part
+                 ) -> torch.Tensor:               # counts (B, k) long: patches to hide in each part
     "SemMAE's per-part budgets n_k = round(λ·n1_k + (1 − λ)·n2_k): intra-part blended with whole-part masking."
     B, L = parts.shape
     a = part_sizes(parts, k).double()                         # (B, k) part sizes; float64 as Python's floats
@@ -168,11 +170,11 @@ def _rank_in_part(parts:torch.Tensor, sizes:torch.Tensor, generator=None) -> tor
     return torch.empty_like(parts).scatter_(1, order, rank_sorted)  # back to raster positions
 
 # %% ../nbs/40_masks.ipynb #08a6510e
-def semmae_keep(parts:torch.Tensor,   # part labels (B, L) long in [0, k)
-                counts:torch.Tensor,  # patches to hide per part (B, k), from `semmae_counts`
-                mask_ratio:float=0.75, # fraction hidden: every image keeps exactly num_keep(L, mask_ratio)
+def semmae_keep(parts:torch.Tensor,             # part labels (B, L) long in [0, k)
+                counts:torch.Tensor,            # patches to hide per part (B, k), from `semmae_counts`
+                mask_ratio:float=0.75,          # fraction hidden: every image keeps exactly num_keep(L, mask_ratio)
                 generator:torch.Generator=None, # randomness (None: the global RNG)
-               ) -> KeepSet:          # ids_keep (B, K), ids_restore (B, L)
+               ) -> KeepSet:                    # ids_keep (B, K), ids_restore (B, L)
     "Hide `counts[k]` random patches of every part, then fix the total by the generator's noise."
     B, L = parts.shape
     rank = _rank_in_part(parts, part_sizes(parts, counts.shape[1]), generator)  # (B, L)

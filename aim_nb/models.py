@@ -7,7 +7,8 @@ __all__ = ['ATTENTIONS', 'PretrainOutput', 'embed_patches', 'mlp_head', 'Pretrai
            'show_reconstructions', 'patch_agreement', 'show_outputs']
 
 # %% ../nbs/70_models.ipynb #4abb05a4
-from typing import NamedTuple
+from typing import Callable, NamedTuple
+import numpy as np
 import torch
 import torch.nn as nn
 from torch import Tensor
@@ -65,13 +66,14 @@ class PretrainModel(nn.Module):
     def cfg(self) -> ViTConfig:
         return self.encoder.cfg
 
-    def context(self, imgs:Tensor, generator=None) -> Context:
+    def context(self, imgs:Tensor, generator:torch.Generator=None) -> Context:
         "What the model's parts share in one forward on `imgs`: grid, patch size, the encoder, the teacher memo."
         return Context(imgs, self.cfg.grid, self.cfg.patch_size, self.encoder, generator)
 
     def draw(self, imgs:Tensor, ctx:Context=None):
         "The first phase: ranks (B, L) or a `KeepSet` for the batch, which `forward(imgs, drawn)` takes."
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} does not draw: a model class defines `draw`, "
+                                  "its ranks or keep-set for the batch")
 
     def save_encoder(self, path):
         "Write the encoder in timm's layout to a safetensors file (`load_encoder` / `timm_vit` read it)."
@@ -87,7 +89,7 @@ def _grid(imgs:Tensor, patch_size:int) -> tuple:
     "The patch grid (rows, cols) of (n, C, H, W) images."
     return imgs.shape[-2] // patch_size, imgs.shape[-1] // patch_size
 
-def _image_rows(rows:list, titles, grid, patch_size:int, axs=None):
+def _image_rows(rows:list, titles:tuple, grid, patch_size:int, axs:np.ndarray=None) -> np.ndarray:
     "One row of patch pictures per image; titles over the first row."
     if axs is None:
         _, axs = plt.subplots(len(rows), len(titles), figsize=(1.5 * len(titles), 1.6 * len(rows)), squeeze=False)
@@ -103,9 +105,10 @@ def show_predictions(imgs:Tensor,          # (n, C, H, W) normalised images
                      out:PretrainOutput,   # the model's output on them
                      patch_size:int,
                      stats,                # (mean, std) of the normalisation
-                     titles=('image', 'target', 'prediction'),
-                     decode=None,          # token ids (n, L) -> pixel patches (n, L, d) in [0, 1] (MaPeT)
-                     axs=None):
+                     titles:tuple=('image', 'target', 'prediction'),
+                     decode:Callable=None, # token ids (n, L) -> pixel patches (n, L, d) in [0, 1] (MaPeT)
+                     axs:np.ndarray=None,  # (n, 3) axes to draw in; None: a new figure
+                    ) -> np.ndarray:       # the axes, one row per image
     "Images, targets and predictions side by side, one row per image; patches outside the loss shown as they are."
     pixels = patchify(denormalize(imgs, stats), patch_size)                                # (n, L, d) in [0, 1]
     if decode is None:
@@ -121,7 +124,8 @@ def show_reconstructions(imgs:Tensor,         # (n, C, H, W) normalised images
                          out:PretrainOutput,  # a pixel-target masked model's output on them
                          patch_size:int,
                          stats,               # (mean, std) of the normalisation
-                         axs=None):
+                         axs:np.ndarray=None, # (n, 3) axes to draw in; None: a new figure
+                        ) -> np.ndarray:      # the axes, one row per image
     "One row per image: the visible patches, the prediction pasted among them, the original."
     pixels = patchify(denormalize(imgs, stats), patch_size)                       # (n, L, d) in [0, 1]
     pred = denorm_patches(out.pred.detach().cpu().float(), pixels)

@@ -15,6 +15,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
+import matplotlib.pyplot as plt
 from einops import rearrange, repeat
 from .core import as_pair, Context, draw_device
 from .patches import grid_size, grid_coords, inverse_permutation, show_patches
@@ -47,14 +48,14 @@ def order_steps(ranks:Tensor, # (B, L) ranks
     return torch.empty_like(perm).scatter_(1, perm, starts.long().cumsum(1))
 
 # %% ../nbs/30_orders.ipynb #23080cf9
-def show_order(img:Tensor,     # image (C, H, W), values in [0, 1]
-               patch_size,     # int or (p, q)
-               ranks:Tensor,   # (L,) ranks of one image
-               ax=None,        # matplotlib axes to draw on
+def show_order(img:Tensor,           # image (C, H, W), values in [0, 1]
+               patch_size,           # int or (p, q)
+               ranks:Tensor,         # (L,) ranks of one image
+               ax:plt.Axes=None,     # matplotlib axes to draw on
                title:str=None,
-               tint:float=.25, # opacity of the step colouring, 0 = none
+               tint:float=.25,       # opacity of the step colouring, 0 = none
                cmap:str='viridis',
-               fontsize=None): # label size, default: scaled to the grid
+               fontsize:float=None): # label size, default: scaled to the grid
     "Draw `img` cut into patches, each labelled with its step in the order `ranks` (ties share a step)."
     steps = order_steps(rearrange(torch.as_tensor(ranks).detach().cpu(), 'l -> 1 l'))[0]   # (L,)
     gh, gw = grid_size(img.shape[-2:], patch_size)
@@ -74,11 +75,11 @@ def order_fn(*, ties:bool):  # can the ranks tie? False: they are the steps 0..L
 
 # %% ../nbs/30_orders.ipynb #af26df1d
 @order_fn(ties=False)
-def raster_ranks(batch_size:int,  # B
-                 grid,            # patch grid, int or (rows, cols)
-                 device=None,     # default: the generator's device, else CPU
-                 generator=None,  # unused (deterministic); accepted so every order has one signature
-                ) -> Tensor:      # (B, L) float
+def raster_ranks(batch_size:int,                 # B
+                 grid,                           # patch grid, int or (rows, cols)
+                 device:torch.device=None,       # default: the generator's device, else CPU
+                 generator:torch.Generator=None, # unused (deterministic); accepted so every order has one signature
+                ) -> Tensor:                     # (B, L) float
     "Raster order (AIM): rank = raster index."
     gh, gw = as_pair(grid)
     index = torch.arange(gh * gw, device=draw_device(device, generator)).float()    # (L,)
@@ -86,11 +87,11 @@ def raster_ranks(batch_size:int,  # B
 
 # %% ../nbs/30_orders.ipynb #71decfcb
 @order_fn(ties=False)
-def snake_ranks(batch_size:int,  # B
-                grid,            # patch grid, int or (rows, cols)
-                device=None,     # default: the generator's device, else CPU
-                generator=None,  # unused (deterministic)
-               ) -> Tensor:      # (B, L) float
+def snake_ranks(batch_size:int,                 # B
+                grid,                           # patch grid, int or (rows, cols)
+                device:torch.device=None,       # default: the generator's device, else CPU
+                generator:torch.Generator=None, # unused (deterministic)
+               ) -> Tensor:                     # (B, L) float
     "Snake (boustrophedon) order: raster, with every odd row read right to left."
     gh, gw = as_pair(grid)
     rows, cols = grid_coords(grid, draw_device(device, generator)).unbind(-1)    # (L,) each
@@ -99,20 +100,20 @@ def snake_ranks(batch_size:int,  # B
 
 # %% ../nbs/30_orders.ipynb #3e6344a5
 @order_fn(ties=False)
-def random_ranks(batch_size:int,  # B
-                 grid,            # patch grid, int or (rows, cols)
-                 device=None,     # default: the generator's device, else CPU
-                 generator=None,  # torch.Generator, None = global RNG
-                ) -> Tensor:      # (B, L) float: the steps 0..L-1 of a random permutation
+def random_ranks(batch_size:int,                 # B
+                 grid,                           # patch grid, int or (rows, cols)
+                 device:torch.device=None,       # default: the generator's device, else CPU
+                 generator:torch.Generator=None, # None = the global RNG
+                ) -> Tensor:                     # (B, L) float: the steps 0..L-1 of a random permutation
     "SAIM's stochastic order: an independent uniformly random permutation per sample."
     gh, gw = as_pair(grid)
     noise = torch.rand(batch_size, gh * gw, device=draw_device(device, generator), generator=generator)  # (B, L)
     return inverse_permutation(noise.argsort(1)).float()
 
 # %% ../nbs/30_orders.ipynb #dc07160f
-def shuffled_sort_ranks(key:Tensor,     # (B, L) sort key, smaller = earlier; equal keys are shuffled
-                        generator=None, # torch.Generator, None = global RNG
-                       ) -> Tensor:     # (B, L) float: steps 0..L-1
+def shuffled_sort_ranks(key:Tensor,                     # (B, L) sort key, smaller = earlier; equal keys are shuffled
+                        generator:torch.Generator=None, # None = the global RNG
+                       ) -> Tensor:                     # (B, L) float: steps 0..L-1
     "Ranks of the order sorting patches by `key`, patches with equal keys in uniformly random order."
     shuffle = torch.rand(key.shape, device=key.device, generator=generator).argsort(1)  # (B, L) random permutation
     perm = shuffle.gather(1, key.gather(1, shuffle).argsort(dim=1, stable=True))        # (B, L) sorted by key, stably
@@ -120,11 +121,11 @@ def shuffled_sort_ranks(key:Tensor,     # (B, L) sort key, smaller = earlier; eq
 
 # %% ../nbs/30_orders.ipynb #d35f60dd
 @order_fn(ties=False)
-def center_ring_ranks(batch_size:int,  # B
-                      grid,            # patch grid, int or (rows, cols)
-                      device=None,     # default: the generator's device, else CPU
-                      generator=None,  # torch.Generator, None = global RNG
-                     ) -> Tensor:      # (B, L) float: steps 0..L-1
+def center_ring_ranks(batch_size:int,                 # B
+                      grid,                           # patch grid, int or (rows, cols)
+                      device:torch.device=None,       # default: the generator's device, else CPU
+                      generator:torch.Generator=None, # None = the global RNG
+                     ) -> Tensor:                     # (B, L) float: steps 0..L-1
     "Centre-out order: square rings around the grid's centre, innermost first, random order inside a ring."
     gh, gw = as_pair(grid)
     center = torch.tensor([[(gh - 1) / 2, (gw - 1) / 2]], device=draw_device(device, generator))   # (1, 2)
@@ -159,42 +160,42 @@ def _argmax_coords(scores:Tensor, grid) -> Tensor:
 
 # %% ../nbs/30_orders.ipynb #941290b0
 @order_fn(ties=False)
-def semantic_center_ranks(scores:Tensor,  # (B, L) semantic score per patch, higher = more semantic
-                          grid,           # patch grid, int or (rows, cols)
-                          generator=None, # torch.Generator for the tie-breaks, None = global RNG
-                         ) -> Tensor:     # (B, L) float: steps 0..L-1
+def semantic_center_ranks(scores:Tensor,                  # (B, L) semantic score per patch, higher = more semantic
+                          grid,                           # patch grid, int or (rows, cols)
+                          generator:torch.Generator=None, # for the tie-breaks, None = the global RNG
+                         ) -> Tensor:                     # (B, L) float: steps 0..L-1
     "SemAIM's 'attention_center' order: by Euclidean grid distance to the argmax patch, equal distances shuffled."
     _check_scores(scores, grid)
     return shuffled_sort_ranks(grid_distance(grid, _argmax_coords(scores, grid)), generator)
 
 # %% ../nbs/30_orders.ipynb #bf29b38a
 @order_fn(ties=False)
-def similarity_ranks(scores:Tensor,  # (B, L) semantic score per patch
-                     grid,           # patch grid, int or (rows, cols): checks the shape
-                     generator=None, # torch.Generator for the tie-breaks between equal scores
-                    ) -> Tensor:     # (B, L) float: steps 0..L-1
+def similarity_ranks(scores:Tensor,                  # (B, L) semantic score per patch
+                     grid,                           # patch grid, int or (rows, cols): checks the shape
+                     generator:torch.Generator=None, # for the tie-breaks between equal scores
+                    ) -> Tensor:                     # (B, L) float: steps 0..L-1
     "SemAIM's similarity order (rank 1 − score): patches in decreasing score wherever they lie."
     _check_scores(scores, grid)
     return shuffled_sort_ranks(-scores.float(), generator)   # -s sorts as 1 - s, without float32 rounding near 1
 
 # %% ../nbs/30_orders.ipynb #32fc4085
 @order_fn(ties=False)
-def semantic_ring_ranks(scores:Tensor,  # (B, L) semantic score per patch
-                        grid,           # patch grid, int or (rows, cols)
-                        generator=None, # torch.Generator, None = global RNG
-                       ) -> Tensor:     # (B, L) float: steps 0..L-1
+def semantic_ring_ranks(scores:Tensor,                  # (B, L) semantic score per patch
+                        grid,                           # patch grid, int or (rows, cols)
+                        generator:torch.Generator=None, # None = the global RNG
+                       ) -> Tensor:                     # (B, L) float: steps 0..L-1
     "SemAIM's ring order: square rings (Chebyshev distance) around the argmax patch, random order inside a ring."
     _check_scores(scores, grid)
     return shuffled_sort_ranks(grid_distance(grid, _argmax_coords(scores, grid), 'chebyshev'), generator)
 
 # %% ../nbs/30_orders.ipynb #75fb7290
 @order_fn(ties=True)
-def mapet_ranks(batch_size:int,          # B
-                grid,                    # patch grid, int or (rows, cols)
-                context_ratio:float=.25, # share of patches that are context: K = round(L · context_ratio)
-                device=None,             # default: the generator's device, else CPU
-                generator=None,          # torch.Generator, None = global RNG
-               ) -> Tensor:              # (B, L) float: 0 for context, 1..P for the predicted patches
+def mapet_ranks(batch_size:int,                 # B
+                grid,                           # patch grid, int or (rows, cols)
+                context_ratio:float=.25,        # share of patches that are context: K = round(L · context_ratio)
+                device:torch.device=None,       # default: the generator's device, else CPU
+                generator:torch.Generator=None, # None = the global RNG
+               ) -> Tensor:                     # (B, L) float: 0 for context, 1..P for the predicted patches
     "MaPeT's order: a random permutation whose first K patches are tied context (rank 0), the rest predicted in order."
     gh, gw = as_pair(grid)
     L = gh * gw
@@ -206,11 +207,11 @@ def mapet_ranks(batch_size:int,          # B
 
 # %% ../nbs/30_orders.ipynb #d28eb943
 @order_fn(ties=True)
-def prefix_ranks(batch_size:int,  # B
-                 grid,            # patch grid, int or (rows, cols); at least 2 patches
-                 device=None,     # default: the generator's device, else CPU
-                 generator=None,  # torch.Generator, None = global RNG
-                ) -> Tensor:      # (B, L) float: 0 for the prefix, then 1, 2, ...
+def prefix_ranks(batch_size:int,                 # B
+                 grid,                           # patch grid, int or (rows, cols); at least 2 patches
+                 device:torch.device=None,       # default: the generator's device, else CPU
+                 generator:torch.Generator=None, # None = the global RNG
+                ) -> Tensor:                     # (B, L) float: 0 for the prefix, then 1, 2, ...
     "AIM's prefix order: raster, with a random prefix of k ~ U{1..L-1} patches tied at rank 0."
     gh, gw = as_pair(grid)
     device, L = draw_device(device, generator), gh * gw

@@ -67,7 +67,7 @@ def _label_size(ax, cols:int, chars:int) -> float:
     return max(3., min(12., .75 * cell_pts / (.6 * chars)))
 
 # %% ../nbs/00_patches.ipynb #cddef333
-def _write_labels(ax, labels:torch.Tensor, gw:int, patch_size, gap:int, fontsize=None):
+def _write_labels(ax:plt.Axes, labels:torch.Tensor, gw:int, patch_size, gap:int, fontsize:float=None):
     "Write one label (L,) at the centre of every patch of a spread image on `ax`."
     p, q = as_pair(patch_size)
     texts = [f"{label:g}" for label in labels.tolist()]
@@ -79,23 +79,23 @@ def _write_labels(ax, labels:torch.Tensor, gw:int, patch_size, gap:int, fontsize
         txt.set_path_effects([patheffects.withStroke(linewidth=2, foreground='black')])
 
 # %% ../nbs/00_patches.ipynb #a8231999
-def show_patches(img:torch.Tensor, # image (C, H, W), values in [0, 1]
-                 patch_size,       # int or (p, q)
-                 labels=None,      # one number per patch (L,), default: the raster index
-                 gap:int=None,     # pixels between patches, default: about 1/16 of a patch
-                 ax=None,          # matplotlib axes to draw on
-                 fontsize=None,    # label size, default: scaled to the grid
+def show_patches(img:torch.Tensor,         # image (C, H, W), values in [0, 1]
+                 patch_size,               # int or (p, q)
+                 labels:torch.Tensor=None, # one number per patch (L,) to write on it, e.g. its step in an order
+                 gap:int=None,             # pixels between patches, default: about 1/16 of a patch
+                 ax:plt.Axes=None,         # matplotlib axes to draw on
+                 fontsize:float=None,      # label size, default: scaled to the grid
                  title:str=None,
-                 numbered:bool=True): # write the labels; False draws the patches only
-    "Draw `img` cut into patches, each patch with its label."
+                 numbered:bool=False):     # write every patch's raster index on it where no `labels` are given
+    "Draw `img` cut into patches, with a label on each where `labels` are given or `numbered` asks for the index."
     p, q = as_pair(patch_size)
     gh, gw = grid_size(img.shape[-2:], patch_size)
     gap = max(1, p // 16) if gap is None else gap
     if ax is None: _, ax = plt.subplots(figsize=(4, 4 * (gh * p) / (gw * q)))
     shown = rearrange(spread_patches(img.detach().float().cpu(), patch_size, gap), 'c h w -> h w c')
     ax.imshow(shown.clamp(0, 1).numpy(), cmap='gray' if shown.shape[-1] == 1 else None)
-    labels = torch.arange(gh * gw) if labels is None else torch.as_tensor(labels).flatten()
-    if numbered: _write_labels(ax, labels, gw, patch_size, gap, fontsize)
+    if numbered and labels is None: labels = torch.arange(gh * gw)
+    if labels is not None: _write_labels(ax, torch.as_tensor(labels).flatten(), gw, patch_size, gap, fontsize)
     ax.set_axis_off()
     if title: ax.set_title(title)
     return ax
@@ -122,9 +122,9 @@ def sincos_1d(dim:int, pos:torch.Tensor) -> torch.Tensor:
     return torch.cat([angles.sin(), angles.cos()], dim=1)
 
 # %% ../nbs/00_patches.ipynb #6234c341
-def grid_coords(grid,         # patch grid, int or (rows, cols)
-                device=None,  # where to build it
-               ) -> torch.Tensor: # (L, 2) float: (row, col) of every patch, raster order
+def grid_coords(grid,                     # patch grid, int or (rows, cols)
+                device:torch.device=None, # where to build it
+               ) -> torch.Tensor:         # (L, 2) float: (row, col) of every patch, raster order
     "Row and column of every patch of `grid`, in raster order."
     gh, gw = as_pair(grid)
     rows, cols = torch.meshgrid(torch.arange(gh, device=device), torch.arange(gw, device=device), indexing='ij')

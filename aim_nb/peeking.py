@@ -107,11 +107,11 @@ def allowed_influence(*,
 
 # %% ../nbs/76_no_peeking.ipynb #860bcc9d
 def show_influence(seen:Tensor,     # (N, L) bool: one image's `influence`
-                   ax=None,
+                   ax:plt.Axes=None,  # where to draw; None: a new figure
                    title:str=None,
                    outputs:str='prediction (position)',       # what the rows are
                    patches:str='perturbed patch (position)',  # what the columns are
-                  ):
+                  ) -> plt.Axes:
     "Draw which outputs (rows) moved when each patch (columns) was perturbed: dark = moved."
     if ax is None: _, ax = plt.subplots(figsize=(3, 3))
     ax.imshow(seen.cpu().float().numpy(), cmap='Blues', vmin=0, vmax=1.3, interpolation='nearest')

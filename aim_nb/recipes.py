@@ -33,6 +33,8 @@ from .ar import SAIM, MaPeT, PrefixAIM
 from .mim import MAE, MILAN, DecoderConfig, DECODER_PRESETS
 from .learner import pretrain_learner, Training, TRAINING_OPTIONS
 from .feature_crops import teacher_once
+from fastai.data.core import DataLoaders
+from fastai.learner import Learner
 
 # %% ../nbs/82_recipes.ipynb #2db2021e
 TEACHER_SPECS = "'efficientnet-lite0', 'timm:NAME:WEIGHTS_FILE', 'clip:ARCH:WEIGHTS_FILE' or 'random-vit'"
@@ -75,7 +77,9 @@ class MethodOptions:
     needs_teacher: ClassVar[bool] = False
     def __post_init__(self): check_fields(self)
     def check(self, cfg:ViTConfig): "Ranges and relations to the encoder (each subclass checks its own fields)."
-    def build(self, cfg:ViTConfig, teacher=None, dls=None) -> nn.Module: raise NotImplementedError
+    def build(self, cfg:ViTConfig, teacher:Teacher=None, dls:DataLoaders=None, progress:bool=True) -> nn.Module:
+        "The model, from the teacher and the data where the method needs them; `progress`: bars for a fit it makes."
+        raise NotImplementedError
 
 @dataclass(frozen=True, kw_only=True)
 class PixelOptions(MethodOptions):
@@ -109,12 +113,13 @@ class SemanticOptions(MethodOptions):
 class SAIMOptions(PixelOptions, QueryOptions):
     "SAIM: a random order per image, two streams, normalised pixels blurred (9 × 9, σ = 1) as the paper trains."
     blur_sigma: float|None = 1.              # SAIM's and SemAIM's README commands: kernel 9, sigma 1; None = no blur
-    def build(self, cfg, teacher=None, dls=None): return SAIM(cfg, target=self.pixels(), query_depth=self.query_depth)
+    def build(self, cfg:ViTConfig, teacher:Teacher=None, dls:DataLoaders=None, progress:bool=True):
+        return SAIM(cfg, target=self.pixels(), query_depth=self.query_depth)
 
 @dataclass(frozen=True, kw_only=True)
 class SemAIMOptions(SemanticOptions, SAIMOptions):
     "SemAIM: the order spreads out from the patch the model itself finds most semantic."
-    def build(self, cfg, teacher=None, dls=None):
+    def build(self, cfg:ViTConfig, teacher:Teacher=None, dls:DataLoaders=None, progress:bool=True):
         return SAIM(cfg, order=self.order(), target=self.pixels(), query_depth=self.query_depth, fused_content_qkv=True)
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,7 +129,7 @@ class SemAIMEMAOptions(SemAIMOptions):
     def check(self, cfg):
         super().check(cfg)
         require(0 <= self.ema_decay < 1, 'ema_decay', self.ema_decay, "must be in [0, 1)")
-    def build(self, cfg, teacher=None, dls=None):
+    def build(self, cfg:ViTConfig, teacher:Teacher=None, dls:DataLoaders=None, progress:bool=True):
         model = SAIM(cfg, target=self.pixels(), query_depth=self.query_depth, fused_content_qkv=True)
         model.order = self.order(scorer=EMATeacher(model.encoder, self.ema_decay))
         return model
@@ -133,7 +138,7 @@ class SemAIMEMAOptions(SemAIMOptions):
 class SemAIMFeatOptions(SemanticOptions, QueryOptions):
     "SemAIM*: the order spreads from the teacher's most semantic patch; the target is its features (2 − 2cos)."
     needs_teacher: ClassVar[bool] = True
-    def build(self, cfg, teacher=None, dls=None):
+    def build(self, cfg:ViTConfig, teacher:Teacher=None, dls:DataLoaders=None, progress:bool=True):
         return SAIM(cfg, order=self.order(teacher=teacher), target=FeatureTarget(teacher), query_depth=self.query_depth,
                     fused_content_qkv=True)
 
@@ -161,13 +166,14 @@ class MaPeTOptions(MethodOptions):
                 f"must leave a patch to predict of {L}: in [0, 1)")
         require(self.kmeans_iters >= 1, 'kmeans_iters', self.kmeans_iters, "must be at least 1")
         require(self.kmeans_images >= 1, 'kmeans_images', self.kmeans_images, "must be at least 1")
-    def build(self, cfg, teacher=None, dls=None):
+    def build(self, cfg:ViTConfig, teacher:Teacher=None, dls:DataLoaders=None, progress:bool=True):
         if self.tokenizer: tok = KMeansTokenizer.load(self.tokenizer, teacher)
         elif dls is None:
             raise ValueError("mapet fits its tokenizer on the training data: pass dls, or a saved tokenizer file")
         else:
             images = FirstBatches(dls.train, math.ceil(self.kmeans_images / dls.train.bs))   # not all: memory
-            tok = KMeansTokenizer.fit(teacher, images, cfg.grid, self.vocab_size, self.kmeans_iters, device=dls.device)
+            tok = KMeansTokenizer.fit(teacher, images, cfg.grid, self.vocab_size, self.kmeans_iters, device=dls.device,
+                                      progress=progress)
         return MaPeT(cfg, target=TokenTarget(tok), order=MaPeTOrder(self.context_ratio))
 
 def _random_tokenizer(teacher:Teacher, cfg:ViTConfig, options:MaPeTOptions) -> KMeansTokenizer:
@@ -196,7 +202,7 @@ class MaskedOptions(MethodOptions):
 @dataclass(frozen=True, kw_only=True)
 class MAEOptions(PixelOptions, MaskedOptions):
     "MAE: a uniform random keep-set, the MAE decoder, normalised pixels."
-    def build(self, cfg, teacher=None, dls=None):
+    def build(self, cfg:ViTConfig, teacher:Teacher=None, dls:DataLoaders=None, progress:bool=True):
         return MAE(cfg, keep=RandomKeep(self.mask_ratio), target=self.pixels(), decoder=self.decoder())
 
 @dataclass(frozen=True, kw_only=True)
@@ -204,7 +210,7 @@ class MILANOptions(MaskedOptions):
     "MILAN: keep-set sampled from the teacher's attention, prompting decoder, the teacher's features."
     needs_teacher: ClassVar[bool] = True
     loss_on: Literal['all', 'masked'] = 'all'   # 'all' tokens, cls too (MILAN's code), or the 'masked' patches only
-    def build(self, cfg, teacher=None, dls=None):
+    def build(self, cfg:ViTConfig, teacher:Teacher=None, dls:DataLoaders=None, progress:bool=True):
         return MILAN(cfg, teacher=teacher, mask_ratio=self.mask_ratio, decoder=self.decoder(), loss_on=self.loss_on)
 
 @dataclass(frozen=True, kw_only=True)
@@ -218,14 +224,15 @@ class SemMAEOptions(MaskedOptions):
         require(1 <= self.parts <= cfg.num_patches, 'parts', self.parts,
                 f"must be between 1 and the {cfg.num_patches} patches")
         require(self.spatial >= 0, 'spatial', self.spatial, "must be at least 0")
-    def build(self, cfg, teacher=None, dls=None):
+    def build(self, cfg:ViTConfig, teacher:Teacher=None, dls:DataLoaders=None, progress:bool=True):
         keep = PartKeep(teacher, parts=self.parts, spatial=self.spatial, mask_ratio=self.mask_ratio)
         return MAE(cfg, keep=keep, decoder=self.decoder())
 
 @dataclass(frozen=True, kw_only=True)
 class AIMOptions(PixelOptions):
     "AIM: raster order with a random bidirectional prefix, next-patch pixels."
-    def build(self, cfg, teacher=None, dls=None): return PrefixAIM(cfg, target=self.pixels())
+    def build(self, cfg:ViTConfig, teacher:Teacher=None, dls:DataLoaders=None, progress:bool=True):
+        return PrefixAIM(cfg, target=self.pixels())
 
 # %% ../nbs/82_recipes.ipynb #81e044bf
 @dataclass(frozen=True)
@@ -348,11 +355,12 @@ class Built:
     training: Training   # the recipe's at the preset, with the options' changes
     config: dict         # recipe, preset, teacher, options: JSON, `build_recipe(**config)` again
 
-def build_recipe(recipe:str='saim',   # a name in RECIPES
-                 dls=None,            # the training data (teacher recipes read its normalisation; MaPeT fits on it)
-                 preset:str='tiny',   # 'tiny', 'small' or 'base'
-                 teacher=None,        # a teacher spec or `Teacher`, for the recipes that need one
-                 **options) -> Built: # any of `recipe_options(recipe)`
+def build_recipe(recipe:str='saim',        # a name in RECIPES
+                 dls:DataLoaders=None,     # the training data (teacher recipes read its stats; MaPeT fits on it)
+                 preset:str='tiny',        # 'tiny', 'small' or 'base'
+                 teacher:str|Teacher=None, # a teacher spec or `Teacher`, for the recipes that need one
+                 progress:bool=True,       # progress bars of a fit the build makes (MaPeT's tokenizer)
+                 **options) -> Built:      # any of `recipe_options(recipe)`
     "Model and training settings of a named recipe at a preset, any option overridden."
     r = _recipe(recipe)
     cfg, method, training = checked_options(recipe, preset, **options)
@@ -364,23 +372,28 @@ def build_recipe(recipe:str='saim',   # a name in RECIPES
     elif teacher is not None:
         teachers = ', '.join(n for n, x in RECIPES.items() if x.needs_teacher)
         raise ValueError(f"recipe {recipe!r} takes no teacher; the teacher recipes are {teachers}")
-    return Built(method.build(cfg, teacher, dls), training, config)
+    return Built(method.build(cfg, teacher, dls, progress), training, config)
 
 # %% ../nbs/82_recipes.ipynb #8599283d
 TEACHER_FEATURES = ('step', 'once')
 
-def recipe_learner(recipe:str, dls, preset:str='tiny', teacher=None, path='.', precision:str='auto', cbs=None,
+def recipe_learner(recipe:str, dls:DataLoaders, preset:str='tiny',
+                   teacher:str|Teacher=None,     # a teacher spec or `Teacher`, for the recipes that need one
+                   path='.', precision:str='auto',
+                   cbs:list=None,                # more callbacks
                    log='metrics.csv',
                    teacher_features:str='step',  # 'step': the teacher runs every batch; 'once': on full views, cropped
-                   teacher_cache=None,           # folder of the 'once' cache file; default: `path`
-                   **options):
+                   teacher_cache:Path=None,      # folder of the 'once' cache file; default: `path`
+                   progress:bool=True,           # progress bars of what is made before training (tokenizer, cache)
+                   **options) -> Learner:
     "A `pretrain_learner` for a named recipe; `learn.built` is what `build_recipe` built (config included)."
     if teacher_features not in TEACHER_FEATURES:
         raise ValueError(f"teacher_features must be 'step' or 'once', got {teacher_features!r}")
     if teacher_features == 'once' and not _recipe(recipe).needs_teacher:
         raise ValueError(f"teacher_features='once' caches a teacher's features; recipe {recipe!r} has no teacher")
-    built = build_recipe(recipe, dls, preset, teacher, **options)
-    once = [teacher_once(built.model, dls, teacher_cache or path)] if teacher_features == 'once' else []
+    built = build_recipe(recipe, dls, preset, teacher, progress, **options)
+    cache = teacher_cache or path
+    once = [teacher_once(built.model, dls, cache, progress=progress)] if teacher_features == 'once' else []
     learn = pretrain_learner(built.model, dls, built.training, precision=precision, cbs=once + list(cbs or []),
                              path=path, log=log)
     learn.built, learn.teacher_features = built, teacher_features

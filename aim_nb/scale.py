@@ -25,7 +25,7 @@ from .data import FASHION_MNIST_STATS
 COMPILE = ('auto', 'yes', 'no')
 
 def resolve_compile(choice:str='auto', # 'yes', 'no', or 'auto': compile on a GPU, not on a CPU
-                    device=None,       # where the model trains; default: the GPU if there is one
+                    device:str|torch.device=None,  # where the model trains; default: the GPU if there is one
                    ) -> bool:
     "Whether `--compile choice` compiles the model on `device`."
     if choice not in COMPILE: raise UsageError(f"--compile {choice}: use one of {', '.join(COMPILE)}")
@@ -76,7 +76,7 @@ def synthetic_dls(n:int=12_800,       # training images an epoch (one batch vali
                   size:int=224,       # their side
                   channels:int=3,     # 3 (RGB) or 1 (grayscale)
                   bs:int=64,          # batch size
-                  device=None,        # where they are drawn, default: the GPU if there is one
+                  device:str|torch.device=None,  # where they are drawn, default: the GPU if there is one
                   augment:Augment|bool=True,  # the training set's crop, flip and colour jitter (`Augment.of`)
                  ) -> DataLoaders:
     "fastai `DataLoaders` of random images made on `device`, cropped and normalised there like the in-memory datasets."

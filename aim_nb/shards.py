@@ -327,7 +327,7 @@ def _leave_stopping_to_main(worker:int):
 
 class ShardLoader(DistributedDL):
     "A fastai loader of a `ShardStream`, split by rank and worker already: fastai's `DistributedTrainer` leaves it be."
-    def __init__(self, dataset:ShardStream, *, after_batch, device=None, workers:int=0):
+    def __init__(self, dataset:ShardStream, *, after_batch:list, device:torch.device=None, workers:int=0):
         self.dataset, self.bs, self.num_workers = dataset, dataset.bs, workers
         self.after_batch = Pipeline(after_batch, split_idx=0 if dataset.train else 1)   # random transforms: training
         self.rng = random.Random(dataset.seed)   # `Checkpoint` saves it; the order comes from seed and epoch
@@ -432,14 +432,14 @@ def shard_dls(path,                      # a folder `write_shards` wrote, its da
               *,
               size=224,                  # side of the images fed to the model
               channels:int=3,            # 3 (RGB) or 1 (grayscale)
-              stats=None,                # (mean, std) per channel, default: ImageNet's (RGB) or Fashion-MNIST's (gray)
+              stats:tuple=None,          # (mean, std) per channel, default: ImageNet's (RGB) or Fashion-MNIST's (gray)
               augment:Augment|bool=True, # the training set's crop, flip and colour jitter (`Augment.of`)
               bs:int=64,                 # batch size per process
               labelled:bool=False,       # batches (images, labels)
               workers:int=None,          # loader processes per rank, default min(8, CPUs)
               shuffle_buffer:int=1000,   # samples each worker shuffles in (memory: that many encoded images)
               seed:int=0,                # seed of the epochs' shard orders, shuffles and crops
-              device=None,               # where batches live, default: the GPU if there is one
+              device:torch.device=None,  # where batches live, default: the GPU if there is one
              ) -> DataLoaders:
     "fastai `DataLoaders` of WebDataset shards: cropped as decoded, normalised on `device`, each image once an epoch."
     _channels_check(channels)

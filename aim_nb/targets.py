@@ -15,7 +15,7 @@ from einops import rearrange, repeat
 from .patches import patchify
 
 # %% ../nbs/50_targets.ipynb #72500420
-def gaussian_kernel(size:int=9, sigma:float=1., device=None) -> Tensor:
+def gaussian_kernel(size:int=9, sigma:float=1., device:torch.device=None) -> Tensor:
     "A normalised (size, size) Gaussian kernel."
     x = torch.arange(size, device=device, dtype=torch.float32) - (size - 1) / 2
     k = torch.exp(-x ** 2 / (2 * sigma ** 2))
@@ -147,7 +147,7 @@ class PixelTarget(Target):
     def width(self, cfg) -> int:
         return cfg.patch_size ** 2 * cfg.in_chans
 
-    def loss(self, pred, target, subset=None) -> Tensor:
+    def loss(self, pred:Tensor, target:Tensor, subset:Tensor=None) -> Tensor:
         return mse_loss(pred, target, subset)
 
 # %% ../nbs/50_targets.ipynb #630b795f
@@ -165,10 +165,10 @@ class FeatureTarget(Target):
     def width(self, cfg) -> int:
         return self.teacher.dim
 
-    def loss(self, pred, target, subset=None) -> Tensor:
+    def loss(self, pred:Tensor, target:Tensor, subset:Tensor=None) -> Tensor:
         return cosine_loss(pred, target, subset)
 
-    def masked_loss(self, pred, target, is_masked) -> tuple:
+    def masked_loss(self, pred:Tensor, target:Tensor, is_masked:Tensor) -> tuple:
         "With the cls token, as MILAN's code: the loss on every token, cls and visible ones too."
         if not self.with_cls:
             return super().masked_loss(pred, target, is_masked)
@@ -187,5 +187,5 @@ class TokenTarget(Target):
     def width(self, cfg) -> int:
         return self.tokenizer.vocab_size
 
-    def loss(self, pred, target, subset=None) -> Tensor:
+    def loss(self, pred:Tensor, target:Tensor, subset:Tensor=None) -> Tensor:
         return token_loss(pred, target, subset)

@@ -215,9 +215,9 @@ class TimmTeacher(Teacher):
     "Any timm model as a teacher: a ViT gives its tokens and last-block cls attention, a CNN its last feature map."
     def __init__(self,
                  model_or_name,            # a timm model, or a timm model name (created without pretrained weights)
-                 weights=None,             # local weights file (safetensors or torch), timm's layout; None: as it is
+                 weights:str|Path=None,    # local weights file (safetensors or torch), timm's layout; None: as it is
                  in_stats=IMAGENET_STATS,  # the student's (mean, std)
-                 img_size=None,            # the teacher's input size; default: the model's
+                 img_size:int|tuple=None,  # the teacher's input size; default: the model's
                  **create_kwargs):         # passed to `timm.create_model` with a name
         model = model_or_name
         if isinstance(model, str): model = timm.create_model(model, pretrained=False, num_classes=0, **create_kwargs)
@@ -317,9 +317,9 @@ class ClipTeacher(Teacher):
     "A CLIP image tower (open_clip's architecture, weights from a local file): MILAN's teacher."
     def __init__(self,
                  arch:str='ViT-B-16',      # an open_clip model name with a ViT image tower
-                 weights=None,             # local CLIP state dict (open_clip's layout) or its tower's; None = random
+                 weights:str|Path=None,    # local CLIP state dict (open_clip's layout) or its tower's; None = random
                  in_stats=IMAGENET_STATS,  # the student's (mean, std)
-                 img_size=None,            # must be the tower's (fixed positions): change it with force_image_size=
+                 img_size:int|tuple=None,  # must be the tower's (fixed positions): change it with force_image_size=
                  **kw):                    # to `open_clip.create_model`: vision_cfg=, embed_dim=, force_image_size=
         try:
             import open_clip

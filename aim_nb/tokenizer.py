@@ -69,7 +69,7 @@ class KMeansTokenizer(nn.Module):
             sample:int=None,         # points the k-means++ seeding sees (see `fit_kmeans`)
             normalize:bool=True,     # cluster L2-normalised features
             generator:torch.Generator=None, # randomness of the seeding
-            device=None,             # where the teacher and k-means run
+            device:str|torch.device=None, # where the teacher and k-means run
             progress:bool=True,      # progress bars
            ) -> 'KMeansTokenizer':
         "Cluster the teacher's patch features of `images` into `vocab_size` tokens; `.history` holds the objective."

@@ -11,6 +11,7 @@ import sys
 import signal
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 import torch
 import torch.distributed as dist
 import matplotlib.pyplot as plt
@@ -32,7 +33,7 @@ class Interrupted(Exception):
     "Training stopped by `signal` ('SIGINT', 'SIGTERM', 'SIGHUP') in `step` of `steps` of `epoch` (from 0)."
     stopped_run = True           # the command layer's mark of a run that ended by a signal, on its way out
     def __init__(self, signal:str, epoch:int, step:int, steps:int, n_epoch:int,
-                 file=None,            # the checkpoint that resumes it (None: nothing saved)
+                 file:Path=None,       # the checkpoint that resumes it (None: nothing saved)
                  at_once:str=None):    # a second signal abandoned the step: what `file` holds instead, in words
         super().__init__(signal, epoch, step, steps, n_epoch, file, at_once)
         self.signal, self.epoch, self.step, self.steps, self.n_epoch = signal, epoch, step, steps, n_epoch
@@ -197,14 +198,22 @@ def _fit(learn:Learner, epochs:int, cbs:list):
     with learn.distrib_ctx(**distributed_kwargs(learn.dls.device)): learn.fit(epochs, cbs=cbs)
 
 # %% ../nbs/81_training.ipynb #87ca12d3
-def plot_training(learn:Learner):
+_FEW_POINTS = 20      # a curve of at most this many points is drawn with markers
+
+def _mark_few_points(ax:plt.Axes):
+    "A marker on every point of each of `ax`'s lines that has at most `_FEW_POINTS` points."
+    for line in ax.get_lines():
+        if len(line.get_xdata()) <= _FEW_POINTS: line.set_marker('o')
+
+def plot_training(learn:Learner) -> plt.Figure:
     "The training and validation losses (fastai's `plot_loss`) next to the learning rate of every step."
     fig, (ax_loss, ax_lr) = plt.subplots(1, 2, figsize=(8, 2.6))
     learn.recorder.plot_loss(skip_start=0, ax=ax_loss)
-    ax_loss.set_xlabel('step')
-    ax_loss.set_title('loss', fontsize=9)
     ax_lr.plot(learn.recorder.lrs)
-    ax_lr.set_xlabel('step')
-    ax_lr.set_title('learning rate', fontsize=9)
+    for ax, title in ((ax_loss, 'loss'), (ax_lr, 'learning rate')):
+        ax.set_xlabel('step')
+        ax.set_title(title, fontsize=9)
+        _mark_few_points(ax)
+    ax_loss.legend()                                   # again: its handles show the markers
     fig.tight_layout()
     return fig

@@ -1,6 +1,12 @@
 """AIM's and MaPeT's attention formulations side by side, and lightly's AIM next to aim_nb's: one training step each.
 
     python benchmarks/aim_peers.py [--shapes base s64 tiny] [--groups aim mapet saim] [--rounds 5] [--devices cpu cuda]
+                                   [--record NAME]
+
+With `--record NAME` (one device) the table is also written to the record `benchmarks/records/NAME.json`, with
+each case's median as a number `<group>_<n>_<shape>` (n: the case's place in its group) and its ratio to the
+group's first case as `<group>_<n>_<shape>_ratio`: `OMP_NUM_THREADS=1 python benchmarks/aim_peers.py --shapes base
+--groups aim saim --devices cpu --record aim_peers_cpu` writes the attention chapter's table.
 
 Shapes: `base` is ViT-B/16 at 224 px with 4 images; `s64` a ViT-S-like encoder on 64-px images (patch 8,
 width 384, depth 12, 6 heads, L = 64) with 64 images. A step is forward + backward (bf16 autocast on a GPU,
@@ -27,7 +33,7 @@ weights, images and ranks, and the script checks that the formulations give the 
 - saim: `SAIM`'s fast path on a random order (causal calls, `is_causal=True`), against the same model
   forced onto boolean masks (`ties=True`), which is what a layout assumes under torch.compile.
 """
-import argparse, time
+import argparse, os, sys, time
 from dataclasses import replace
 from contextlib import contextmanager
 import torch
@@ -42,6 +48,7 @@ from aim_nb.encoder import ViTConfig
 from aim_nb.orders import prefix_ranks, mapet_ranks, random_ranks, content_visibility
 from aim_nb.patches import patchify
 from aim_nb.targets import TokenTarget
+from aim_nb.records import recording
 
 SHAPES = dict(base=(ViTConfig.preset('base'), 4),
               s64=(ViTConfig(img_size=64, patch_size=8, embed_dim=384, depth=12, num_heads=6), 64),
@@ -201,16 +208,62 @@ def rounds(cases, n:int, device, kind:str='cpu') -> dict:
     return times
 
 
-def table(rows) -> str:
-    "Markdown table of (shape, case, times) rows: median and IQR in ms, and the ratio to the first case of its group."
-    out = ['| shape | case | median ms | IQR ms | vs first |', '|---|---|---:|---:|---:|']
-    first = None
+COLUMNS = ['shape', 'case', 'median ms', 'IQR ms', 'vs first']
+
+
+def table_rows(rows) -> list:
+    "[shape, case, median ms, IQR ms, ratio to the first case of its group] of (shape, case, times, first) rows."
+    out, first = [], None
     for shape, name, times, lead in rows:
         t = torch.tensor(times) * 1e3
         med, q1, q3 = t.median().item(), t.quantile(.25).item(), t.quantile(.75).item()
         if lead: first = med
-        out.append(f'| {shape} | {name} | {med:.0f} | {q3 - q1:.0f} | {med / first:.2f} |')
+        out.append([shape, name, round(med, 1), round(q3 - q1, 1), round(med / first, 3)])
+    return out
+
+
+def table(rows) -> str:
+    "Markdown table of (shape, case, times) rows: median and IQR in ms, and the ratio to the first case of its group."
+    out = ['| ' + ' | '.join(COLUMNS) + ' |', '|---|---|---:|---:|---:|']
+    for shape, name, med, iqr, ratio in table_rows(rows):
+        out.append(f'| {shape} | {name} | {med:.0f} | {iqr:.0f} | {ratio:.2f} |')
     return '\n'.join(out)
+
+
+def measure(args, device) -> list:
+    "(shape label, case, seconds of every round, first of its group) of every case of every shape and group."
+    rows = []
+    for shape in args.shapes:
+        cfg, B = SHAPES[shape]
+        label = f'{shape} (B={B}, L={cfg.num_patches})'
+        for group in args.groups:
+            cases = GROUPS[group](cfg, B, device, torch.Generator().manual_seed(0))
+            times = rounds(cases, args.rounds, device, args.clock)
+            rows += [(label, case, times[case], i == 0, group, shape, i) for i, (case, _) in enumerate(cases)]
+            print(f'  {label} {group}: done', flush=True)
+    return rows
+
+
+def record_numbers(rows) -> dict:
+    "Every case's median ms as `<group>_<n>_<shape>` and its ratio to its group's first as `..._ratio`."
+    numbers = {}
+    for (*_, group, shape, i), (_, _, med, _, ratio) in zip(rows, table_rows([r[:4] for r in rows])):
+        numbers[f'{group}_{i}_{shape}'], numbers[f'{group}_{i}_{shape}_ratio'] = med, ratio
+    return numbers
+
+
+def write_record(args, device, header:str):
+    "Measure on `device` inside `recording`: the table and the numbers in the record `args.record`."
+    what = ("milliseconds of one training step (forward + backward) of aim_nb's AIM, MaPeT and SAIM with their "
+            "attention formulations side by side")
+    ran = ' '.join(['python', *sys.argv])
+    if os.environ.get('OMP_NUM_THREADS'): ran = f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} {ran}"
+    with recording(args.record, what=what, ran=ran, modules=['ar', 'attention', 'models', 'orders']) as rec:
+        rows = measure(args, device)
+        rec['table'] = dict(columns=COLUMNS, rows=table_rows([r[:4] for r in rows]))
+        rec['numbers'] = record_numbers(rows)
+        rec['notes'] = header
+    print(table([r[:4] for r in rows]))
 
 
 def main():
@@ -220,23 +273,18 @@ def main():
     ap.add_argument('--rounds', type=int, default=5)
     ap.add_argument('--clock', choices=['cpu', 'wall'], default='cpu',
                     help="on a CPU: the process's CPU time (default) or wall time")
+    ap.add_argument('--record', help="write the table to this record in benchmarks/records/ (one device)")
     add_devices_arg(ap)
     args = ap.parse_args()
     check_block_causal()
-    for device in devices(args.devices):
+    chosen = devices(args.devices)
+    if args.record and len(chosen) != 1: ap.error('--record measures one device: name it with --devices')
+    for device in chosen:
         cpu = f'cpu, {torch.get_num_threads()} threads, {args.clock} time'
         name = torch.cuda.get_device_name() if device.type == 'cuda' else cpu
-        print(f"\n{name}; torch {torch.__version__}; median and IQR of {args.rounds} interleaved rounds, "
-              "one step = forward + backward")
-        rows = []
-        for shape in args.shapes:
-            cfg, B = SHAPES[shape]
-            label = f'{shape} (B={B}, L={cfg.num_patches})'
-            for group in args.groups:
-                cases = GROUPS[group](cfg, B, device, torch.Generator().manual_seed(0))
-                times = rounds(cases, args.rounds, device, args.clock)
-                rows += [(label, case, times[case], i == 0) for i, (case, _) in enumerate(cases)]
-                print(f'  {label} {group}: done', flush=True)
-        print(table(rows))
+        header = (f"{name}; median and IQR of {args.rounds} interleaved rounds, one step = forward + backward")
+        print(f"\n{header}; torch {torch.__version__}")
+        if args.record: write_record(args, device, header)
+        else: print(table([r[:4] for r in measure(args, device)]))
 
 if __name__ == '__main__': main()

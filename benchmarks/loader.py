@@ -1,39 +1,45 @@
-"""How fast `aim_nb.folders.folder_dls` feeds images from a folder of JPEGs, next to torchvision's `ImageFolder`
-doing the same augmentation, and how long a large folder takes to start.
+"""How fast aim_nb's loaders feed images: a folder of JPEGs through `folder_dls`, next to torchvision's `ImageFolder`
+doing the same augmentation; in-memory arrays through `arrays_dls`, with and without worker processes; and how long
+a large folder takes to start. Written to the record `benchmarks/records/loader.json`.
 
-    python benchmarks/loader.py [--images 2000] [--workers 0 2] [--batches 20] [--rounds 5]
-                                [--interpolations bilinear bicubic] [--start-files 100000] [--record FILE]
+    python benchmarks/loader.py [--images 2000] [--workers 0 2] [--batches 12] [--rounds 3]
+                                [--interpolations bilinear bicubic] [--arrays 20000] [--start-files 100000]
 
-Throughput: `--images` JPEG photos of 500 × 375 (quality 90, the typical ImageNet size), made from the sample
+Folders: `--images` JPEG photos of 500 × 375 (quality 90, the typical ImageNet size), made from the sample
 photos scikit-image ships (random crops, flips and resizes, so that every file differs), in 10 class folders.
 Both loaders cut `RandomResizedCrop(224, scale=(0.2, 1))` + a horizontal flip from every photo, batch 64, shuffled,
 with the same number of worker processes and the same resize filter (each of `--interpolations`): aim_nb through
 its `DataLoaders` on the CPU (uint8 crops from the decode, then `IntToFloatTensor` + `Normalize` on the batch, in
 the main process), torchvision's `ImageFolder` + `RandomResizedCrop` + `RandomHorizontalFlip` + `ToTensor` (float,
-in the workers) through a torch `DataLoader`. A third row, `aim_nb uint8`, is aim_nb's batches as they leave the
+in the workers) through a torch `DataLoader`. A third loader, `aim_nb uint8`, is aim_nb's batches as they leave the
 workers, before the float conversion and normalisation (on a GPU those run on the device). aim_nb decodes with
 bicubic resizing; the bilinear rows set its decoder's `resample` for the benchmark. Rounds alternate between the
 loaders, in an order reversed every other round (a fresh iterator, so a round includes starting the workers); a
-round reads `--batches` batches after one untimed batch. Printed: images/s per worker (the main process counts
-as the one worker when there are none), the median over rounds and the spread (min-max), aim_nb / torchvision
-with the same filter, and each loader's bicubic / bilinear. `--record FILE` writes the same numbers as JSON
-with what ran, the commit and the machine.
+round reads `--batches` batches after one untimed batch. The table: images/s per worker process (the main process
+counts as the one worker when there are none), median and range over the rounds, aim_nb / torchvision with the
+same filter, and aim_nb's bicubic / bilinear.
+
+Arrays: `--arrays` random 28 × 28 uint8 images (Fashion-MNIST's size) through `arrays_dls` with its default
+augmentation, one epoch a round, in the main process and with two worker processes.
 
 Start time: `--start-files` files in 100 folders (hard links to a few JPEGs), from the `folder_dls` call to the
-first training batch, next to the time its scan alone takes and the time opening every file (the eager check
-`folder_dls` made before) would add in one process, extrapolated from 2,000 files.
+first training batch, next to the time its scan alone takes and the time opening every file before training would
+add in one process, extrapolated from 2,000 files.
 """
-import argparse, json, os, platform, shutil, statistics, tempfile, time
+import argparse, os, shutil, statistics, sys, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
+from aim_nb.data import arrays_dls
 from aim_nb.folders import folder_dls, scan_folder, readable_images
-from provenance import provenance, shell
+from aim_nb.records import recording
 
 FILTERS = {'bilinear': Image.BILINEAR, 'bicubic': Image.BICUBIC}   # PIL's filters, by torchvision's names
-
-PHOTOS = ['astronaut', 'chelsea', 'coffee', 'rocket', 'hubble_deep_field', 'immunohistochemistry', 'motorcycle_left', 'retina']
+LOADERS = ('aim_nb', 'aim_nb uint8', 'torchvision')
+PHOTOS = ['astronaut', 'chelsea', 'coffee', 'rocket', 'hubble_deep_field', 'immunohistochemistry', 'motorcycle_left',
+          'retina']
+IMAGENET_FILES = 1_281_167   # the training images of ImageNet-1k
 
 
 def sample_photos() -> list:
@@ -44,7 +50,7 @@ def sample_photos() -> list:
 
 
 def make_jpegs(folder:Path, n:int, size=(500, 375), classes:int=10, seed:int=0) -> Path:
-    "`n` differing JPEGs of `size` (width, height), quality 90, in `classes` sub-folders: random crops, flips, resizes of the photos."
+    "`n` differing JPEGs of `size` (width, height), quality 90, in `classes` sub-folders: crops, flips, resizes."
     rng, photos = np.random.default_rng(seed), [Image.fromarray(p) for p in sample_photos()]
     for i in range(n):
         img = photos[i % len(photos)]
@@ -67,6 +73,7 @@ def aim_batches(folder, workers:int, bs:int, interpolation:str, batch_tfms:bool=
 
 
 def torchvision_batches(folder, workers:int, bs:int, interpolation:str):
+    "torchvision's training batches of the same crops, flips and filter."
     from torchvision import datasets, transforms as T
     mode = T.InterpolationMode[interpolation.upper()]
     crop = T.RandomResizedCrop(224, scale=(0.2, 1), interpolation=mode)
@@ -96,80 +103,111 @@ def loaders_of(folder, workers:int, bs:int, interpolations:list) -> dict:
     return out
 
 
-def throughput(folder, workers:int, batches:int, rounds:int, interpolations:list, bs:int=64) -> list:
-    "Interleaved rounds of every loader and filter; printed, and returned as one record row per loader and filter."
+def folder_rates(folder, workers:int, batches:int, rounds:int, interpolations:list, bs:int=64) -> dict:
+    "{(loader, interpolation): images/s per worker of every round}, the loaders in interleaved rounds."
     loaders = loaders_of(folder, workers, bs, interpolations)
     rates = {k: [] for k in loaders}
     for r in range(rounds):
         for key in (list(loaders) if r % 2 == 0 else list(loaders)[::-1]):   # interleaved, alternating the order
-            rates[key].append(timed_round(loaders[key], batches, bs) / max(1, workers))
+            rates[key].append(round(timed_round(loaders[key], batches, bs) / max(1, workers), 1))
+    return rates
+
+
+def spread(rates:list) -> str:
+    "'360 (355–370)': the median and the range of `rates`."
+    return f"{statistics.median(rates):.0f} ({min(rates):.0f}–{max(rates):.0f})"
+
+
+def table_rows(workers:int, rates:dict, interpolations:list) -> list:
+    "One table row per filter: the three loaders' rates, aim_nb / torchvision and aim_nb's rate / its first filter's."
     med = {k: statistics.median(v) for k, v in rates.items()}
     rows = []
-    for (name, mode), v in rates.items():
-        row = dict(workers=workers, loader=name, interpolation=mode, rates=[round(x, 1) for x in v],
-                   median=round(med[name, mode], 1), min=round(min(v), 1), max=round(max(v), 1))
-        if name != 'torchvision': row['vs_torchvision'] = round(med[name, mode] / med['torchvision', mode], 3)
-        first = interpolations[0]
-        if mode != first: row[f'vs_{first}'] = round(med[name, mode] / med[name, first], 3)
-        rows.append(row)
-        ratios = '  '.join(f"{k[3:]} {x:.2f}x" for k, x in row.items() if k.startswith('vs_'))
-        print(f"{workers:>7} {name:<14}{mode:<10}{row['median']:>8.0f} ({row['min']:.0f}-{row['max']:.0f})  {ratios}")
+    for mode in interpolations:
+        vs_first = round(med['aim_nb', mode] / med['aim_nb', interpolations[0]], 3)
+        rows.append([workers, mode, *[spread(rates[name, mode]) for name in LOADERS],
+                     round(med['aim_nb', mode] / med['torchvision', mode], 3), vs_first])
+        print(' | '.join(map(str, rows[-1])))
     return rows
 
 
-def record_provenance() -> dict:
-    "`provenance` of the loaders' code, with the versions of the libraries that decode."
-    import torchvision, PIL
-    return dict(provenance(('aim_nb/data.py', 'benchmarks/loader.py')),
-                versions=dict(python=platform.python_version(), torch=torch.__version__,
-                              torchvision=torchvision.__version__, pillow=PIL.__version__))
+def array_rates(n:int, rounds:int, workers:int, bs:int=64) -> list:
+    "Images/s of `arrays_dls` over `n` random 28 × 28 images, one epoch a round, with `workers` worker processes."
+    rng = np.random.default_rng(0)
+    train = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), np.arange(n) % 10
+    valid = train[0][:bs], train[1][:bs]
+    dl = arrays_dls(train, valid, [str(c) for c in range(10)], bs=bs, device='cpu', num_workers=workers).train
+    rates = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        count = sum(len(b[0]) for b in dl)
+        rates.append(round(count / (time.perf_counter() - start), 1))
+    return rates
 
 
-def start_time(tmp:Path, n:int, folders:int=100):
-    "Seconds from `folder_dls` to the first training batch on `n` hard-linked files, and for the scan alone."
-    src = make_jpegs(tmp / 'src', 8)
-    originals = sorted(src.rglob('*.jpg'))
+def start_times(tmp:Path, n:int, folders:int=100) -> dict:
+    "Seconds from `folder_dls` to the first training batch on `n` hard-linked files, for the scan alone, and more."
+    originals = sorted(make_jpegs(tmp / 'src', 8).rglob('*.jpg'))
     big = tmp / 'big'
     for i in range(n):
         d = big / f'f{i % folders:03d}'
         if i < folders: d.mkdir(parents=True)
         os.link(originals[i % len(originals)], d / f'{i:07d}.jpg')
-    start = time.perf_counter(); scan = scan_folder(big); scanned = time.perf_counter() - start
     start = time.perf_counter()
-    dls = folder_dls(big, size=224, bs=64, device='cpu', num_workers=0)
-    next(iter(dls.train)); first = time.perf_counter() - start
-    start = time.perf_counter(); readable_images(scan.files[:2000]); check = (time.perf_counter() - start) / 2000 * len(scan.files)
-    print(f"\nstart on {len(scan.files):,} files: scan {scanned:.1f} s, folder_dls to the first batch {first:.1f} s "
-          f"(files opened before training: {scan.checked}); opening every file first, as before, would add "
-          f"{check:.0f} s in one process (from 2,000 of them)")
+    scan = scan_folder(big)
+    scanned = time.perf_counter() - start
+    start = time.perf_counter()
+    next(iter(folder_dls(big, size=224, bs=64, device='cpu', num_workers=0).train))
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    readable_images(scan.files[:2000])
+    per_file = (time.perf_counter() - start) / 2000
+    return dict(start_files=len(scan.files), scan_s=round(scanned, 2), first_batch_s=round(first, 2),
+                files_opened=scan.checked, open_all_s=round(per_file * len(scan.files), 1),
+                open_ms=round(per_file * 1e3, 3), open_imagenet_min=round(per_file * IMAGENET_FILES / 60, 1))
+
+
+def measure(args, tmp:Path) -> dict:
+    "The record's table and numbers."
+    folder = make_jpegs(tmp / 'photos', args.images)
+    rows, numbers = [], {}
+    for workers in args.workers:
+        rates = folder_rates(folder, workers, args.batches, args.rounds, args.interpolations)
+        rows += table_rows(workers, rates, args.interpolations)
+        last = args.interpolations[-1]
+        numbers[f'vs_torchvision_{workers}'] = rows[-1][-2]
+        numbers[f'{last}_cost_{workers}'] = round(1 - rows[-1][-1], 3)
+        numbers[f'uint8_vs_torchvision_{workers}'] = round(
+            statistics.median(rates['aim_nb uint8', last]) / statistics.median(rates['torchvision', last]), 3)
+    for workers in (0, 2):
+        numbers[f'arrays_{workers}'] = statistics.median(array_rates(args.arrays, args.rounds, workers))
+    if args.start_files: numbers |= start_times(tmp, args.start_files)
+    columns = ['workers', 'filter', *LOADERS, 'aim_nb / torchvision', f'aim_nb / its {args.interpolations[0]}']
+    return dict(table=dict(columns=columns, rows=rows), numbers=numbers)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--images', type=int, default=2000)
+    ap.add_argument('--images', type=int, default=2000, help='JPEGs in the folder the loaders read')
     ap.add_argument('--workers', type=int, nargs='+', default=[0, 2])
-    ap.add_argument('--batches', type=int, default=20)
-    ap.add_argument('--rounds', type=int, default=5)
+    ap.add_argument('--batches', type=int, default=12, help='timed batches a round')
+    ap.add_argument('--rounds', type=int, default=3)
     ap.add_argument('--interpolations', nargs='+', choices=list(FILTERS), default=['bilinear', 'bicubic'],
                     help='resize filters to compare, the first the reference of the ratios')
+    ap.add_argument('--arrays', type=int, default=20_000, help='28 × 28 images in the arrays')
     ap.add_argument('--start-files', type=int, default=100_000, help='0 to skip the start-time measurement')
-    ap.add_argument('--record', type=Path, help='write the numbers, what ran and the machine to this JSON file')
+    ap.add_argument('--record', default='loader', help="the record's name in benchmarks/records/")
     args = ap.parse_args()
-    record, tmp = record_provenance(), Path(tempfile.mkdtemp())
-    try:
-        folder = make_jpegs(tmp / 'photos', args.images)
-        print(f"{args.images} JPEGs 500x375 q90, RandomResizedCrop(224, scale=(0.2, 1)) + flip, batch 64, {os.cpu_count()} CPUs")
-        print(f"{'workers':>7} {'loader':<14}{'filter':<10}{'img/s/worker (min-max)':>22}  ratios of medians")
-        rows = []
-        for w in args.workers: rows += throughput(folder, w, args.batches, args.rounds, args.interpolations)
-        if args.start_files: start_time(tmp, args.start_files)
-    finally: shutil.rmtree(tmp)
-    if args.record:
-        record.update(images=args.images, batches=args.batches, rounds=args.rounds, bs=64, size=224,
-                      unit='images/s per worker process (the main process when there are none)', rows=rows,
-                      load_after=shell('uptime'))
-        args.record.parent.mkdir(parents=True, exist_ok=True)
-        args.record.write_text(json.dumps(record, indent=1) + '\n')
+    what = ('images/s per worker process of folder_dls and of torchvision ImageFolder cropping 500x375 JPEGs to 224, '
+            'of arrays_dls in memory, and the seconds a large folder takes to its first batch')
+    with recording(args.record, what=what, ran=' '.join(['python', *sys.argv]),
+                   modules=['folders', 'augment', 'data']) as rec:
+        tmp = Path(tempfile.mkdtemp())
+        try: rec |= measure(args, tmp)
+        finally: shutil.rmtree(tmp)
+        rec['notes'] = (f"{args.images} JPEGs, batch 64, {args.rounds} interleaved rounds of {args.batches} batches "
+                        f"after one untimed batch; rates: median (min–max) over the rounds; "
+                        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
+    print(rec['numbers'])
 
 
 if __name__ == '__main__':

@@ -13,6 +13,19 @@ The checks, by name:
   notebook is in the sidebar;
 - line_length: no line of an exported module is over 120 characters;
 - semicolons: no exported module joins statements with `;`;
+- records: every record in benchmarks/records/ has the record's fields and names modules of the library; the
+  records whose modules changed after they were measured are listed (a note, not a failure);
+- record_cells: a visible cell that shows a record (`show_record`, `cite`) hides its code (`#| echo: false`) and
+  stores the record as it is now (re-rendered and compared, but for what changed since); a call with `root=` reads
+  a scratch repository (the records chapter's tests) and is not a record shown;
+- skipped_outputs: no cell that nbdev_test and tools/run_nbs.py skip (`#| slow`, `#| cuda`, `#| eval: false`)
+  stores an output: it would go stale unseen;
+- progress_bars: no stored output is a progress bar (fastprogress HTML or its placeholder text);
+- import_cells: no shown cell mixes imports with other code (nbdev_proc_nbs warns about each);
+- nested_links: no processed page has a link inside a link's text (a backticked name nbdev links again);
+- none_types: no processed page shows a `NoneType` annotation (an untyped `=None` parameter), but for the keywords of
+  fastai's `Callback` and `Transform` signatures that a subclass without its own `__init__` shows;
+- empty_sections: no processed page has a heading with nothing under it before the next heading;
 - generic: the generic modules (`GENERIC`: learner, evaluate, cli, commands, bench, ...) import no specific
   model, target, teacher, order or keep-set class (a subclass of the parts' bases) and name no recipe (but
   as a console script's default, which `--help` shows).
@@ -227,11 +240,145 @@ def check_generic() -> list:
                 out.append(f"{_rel(py)}:{node.lineno}: names the recipe {node.value!r}")
     return out
 
+# --- records and the cells that show them
+
+RECORD_FIELDS = ('what', 'ran', 'numbers', 'table', 'modules', 'commit', 'versions', 'machine', 'date')
+RECORD_CALL = re.compile(r"\b(?:show_record|cite)\(\s*['\"]([\w.-]+)['\"]")
+SINCE = re.compile(r'; (?:changed since: [^.;)]*|its modules unchanged since)')
+
+def _directives(src:str) -> set: return {l[3:].strip() for l in src.splitlines() if l.startswith('#| ')}
+
+def check_records() -> list:
+    from aim_nb.records import changed_since, record_names
+    out = []
+    for name in record_names(root):
+        record = json.loads((root / 'benchmarks' / 'records' / f'{name}.json').read_text())
+        if missing := [f for f in RECORD_FIELDS if f not in record]:
+            out.append(f"benchmarks/records/{name}.json: not a record, no {', '.join(missing)}"); continue
+        if unknown := [m for m in record['modules'] if not (root / 'aim_nb' / f'{m}.py').exists()]:
+            out.append(f"benchmarks/records/{name}.json: no aim_nb module {', '.join(unknown)}"); continue
+        if changed := changed_since(record, root):
+            print(f"record {name}: changed since measured: {', '.join(changed)} (re-measure: {record['ran']})")
+    return out
+
+def _rendered_now(src:str, nb:Path):
+    "What a cell that is one `show_record(...)` / `cite(...)` call renders now (None for any other cell)."
+    from aim_nb import records
+    body = [l for l in src.splitlines() if not l.startswith('#|')]
+    try: tree = ast.parse('\n'.join(body), mode='eval')
+    except SyntaxError: return None
+    if not (isinstance(tree.body, ast.Call) and getattr(tree.body.func, 'id', None) in ('show_record', 'cite')): return None
+    tree.body.keywords.append(ast.keyword('root', ast.Constant(str(nb.parent))))
+    return str(eval(compile(ast.fix_missing_locations(tree), str(nb), 'eval'), vars(records)))
+
+def check_record_cells() -> list:
+    from aim_nb.records import load_record
+    out = []
+    for nb in notebooks():
+        for i, c in enumerate(_cells(nb)):
+            src, where = _src(c), _where(nb, i, c)
+            names = RECORD_CALL.findall(src) if c['cell_type'] == 'code' else []
+            if not names or 'hide' in _directives(src) or 'root=' in src: continue
+            if 'echo: false' not in _directives(src): out.append(f"{where}: shows a record without `#| echo: false`")
+            stored = ''.join(_text(o['data']['text/markdown']) for o in c.get('outputs', []) if 'text/markdown' in o.get('data', {}))
+            if not stored: out.append(f"{where}: shows a record but stores no Markdown output (run tools/run_nbs.py)"); continue
+            if missing := [n for n in names if not (root / 'benchmarks' / 'records' / f'{n}.json').exists()]:
+                out.append(f"{where}: shows record {', '.join(missing)}, which does not exist"); continue
+            now = _rendered_now(src, nb)
+            if now is not None and SINCE.sub('', now).strip() != SINCE.sub('', stored).strip():
+                out.append(f"{where}: the stored output is not the record as it is now (run tools/run_nbs.py on it)")
+            for name in names if now is None else []:
+                commit = (load_record(name, nb.parent).get('commit') or 'commit not recorded')[:7]
+                if f'`{name}`' not in stored or commit not in stored:
+                    out.append(f"{where}: the stored output is not record {name} at {commit} (run tools/run_nbs.py on it)")
+    return out
+
+def _skip_flags() -> set:
+    import configparser
+    cfg = configparser.ConfigParser()
+    cfg.read(root / 'settings.ini')
+    return set(cfg['DEFAULT'].get('tst_flags', '').split()) | {'eval: false'}
+
+def check_skipped_outputs() -> list:
+    flags = _skip_flags()
+    return [f"{_where(nb, i, c)}: stores outputs, but is skipped ({', '.join(sorted(_directives(_src(c)) & flags))}): "
+            "make its result a record shown by a live cell" for nb in notebooks() for i, c in enumerate(_cells(nb))
+            if c['cell_type'] == 'code' and c.get('outputs') and _directives(_src(c)) & flags]
+
+def check_progress_bars() -> list:
+    return [f"{w}: a stored progress bar ({kind})" for nb in notebooks() for w, kind, t in _texts(nb) if kind != 'markdown'
+            and ('<progress' in t or 'IPython.core.display.HTML object' in t or re.search(r'\d+\.\d+% \[\d+/\d+', t))]
+
+def _mixes_imports(src:str) -> bool:
+    "nbdev_proc_nbs's test: a shown cell with an import and an expression or an assignment."
+    try: nodes = list(ast.walk(ast.parse('\n'.join(l for l in src.splitlines() if not l.lstrip().startswith(('%', '!'))))))
+    except SyntaxError: return False
+    return any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in nodes) and any(isinstance(n, (ast.Expr, ast.Assign)) for n in nodes)
+
+def check_import_cells() -> list:
+    shown = lambda d: not d & {'export', 'exports', 'exporti', 'exec_doc', 'eval: false'}
+    return [f"{_where(nb, i, c)}: imports and other code in one cell (nbdev_proc_nbs warns): imports in a cell of their own"
+            for nb in notebooks() for i, c in enumerate(_cells(nb))
+            if c['cell_type'] == 'code' and shown(_directives(_src(c))) and _mixes_imports(_src(c))]
+
+# --- the processed pages (_proc/), as Quarto renders them
+
+NESTED_LINK = re.compile(r'\[[^\]\n]*\[[^\]\n]*\]\([^)\s]*\)[^\]\n]*\]\(')
+HEADING = re.compile(r'^(#{1,6}) \S')
+
+def _proc_pages() -> list:
+    return [root / '_proc' / nb.relative_to(nbs_dir) for nb in notebooks() if (root / '_proc' / nb.relative_to(nbs_dir)).exists()]
+
+def _page_texts(page:Path):
+    "(where, text) of the page's markdown cells and Markdown outputs (show_doc's signatures among them)."
+    for i, c in enumerate(_cells(page)):
+        if c['cell_type'] == 'markdown': yield _where(page, i, c), _src(c)
+        for o in c.get('outputs', []):
+            if 'text/markdown' in o.get('data', {}): yield _where(page, i, c), _text(o['data']['text/markdown'])
+
+def check_nested_links() -> list:
+    return [f"{w}: a link inside a link's text: {m.group()[:90]!r}" for page in _proc_pages()
+            for w, t in _page_texts(page) for m in NESTED_LINK.finditer(t)]
+
+FASTAI_NONE = {'enc', 'dec', 'split_idx', 'order'} | {f'{when}_{what}' for when in ('before', 'after') for what in
+               ('create', 'fit', 'epoch', 'train', 'batch', 'loss', 'backward', 'step', 'validate', 'draw', 'pred')} \
+    | {'after_cancel_fit', 'after_cancel_epoch', 'after_cancel_train', 'after_cancel_batch', 'after_cancel_validate',
+       'after_cancel_backward', 'after_cancel_step', 'after_zero_grad', 'before_zero_grad'}
+
+def check_none_types() -> list:
+    "Untyped `=None` parameters of aim_nb's own signatures (fastai's Callback and Transform keywords are fastai's)."
+    return [f"{w}: a `NoneType` annotation: {t[max(0, m.start() - 40):m.end() + 6]!r} (give the parameter its type)"
+            for page in _proc_pages() for w, t in _page_texts(page) for m in re.finditer(r'(\w+):NoneType', t)
+            if m.group(1) not in FASTAI_NONE]
+
+def _page_items(page:Path):
+    "('heading', level, where) or ('content', 0, where) for what a reader sees on the page, in order."
+    for i, c in enumerate(_cells(page)):
+        where, src = _where(page, i, c), _src(c)
+        if c['cell_type'] == 'markdown':
+            for line in src.splitlines():
+                if m := HEADING.match(line): yield 'heading', len(m.group(1)), f"{where} {line.strip()!r}"
+                elif line.strip() and not line.startswith('<!--'): yield 'content', 0, where
+        elif c['cell_type'] == 'code' and 'include: false' not in _directives(src): yield 'content', 0, where
+
+def check_empty_sections() -> list:
+    out = []
+    for page in _proc_pages():
+        items = list(_page_items(page))
+        for k, (kind, level, where) in enumerate(items):
+            following = next((it for it in items[k + 1:] if it[0] == 'content' or it[1] <= level), None)
+            if kind == 'heading' and (following is None or following[0] == 'heading'):
+                out.append(f"{where}: an empty section (nothing under the heading)")
+    return out
+
 CHECKS = {'docstrings': check_docstrings, 'show_docs': check_show_docs, 'pictures': check_pictures,
           'stderr': check_stderr, 'paths': check_paths, 'images': check_images, 'readme_links': check_readme_links,
           'nb_links': check_nb_links, 'import_order': check_import_order, 'line_length': check_line_length,
-          'semicolons': check_semicolons, 'generic': check_generic}
-NEED_PROC = {'show_docs'}
+          'semicolons': check_semicolons, 'generic': check_generic, 'records': check_records,
+          'record_cells': check_record_cells, 'skipped_outputs': check_skipped_outputs,
+          'progress_bars': check_progress_bars, 'import_cells': check_import_cells, 'nested_links': check_nested_links,
+          'none_types': check_none_types, 'empty_sections': check_empty_sections}
+NEED_PROC = {'show_docs', 'nested_links', 'none_types', 'empty_sections'}
 
 def problems(names=tuple(CHECKS)) -> list:
     "The problems the checks `names` find; a check that needs `_proc/` is skipped, with a note, when it is absent."

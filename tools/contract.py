@@ -251,6 +251,7 @@ MISTAKES = [  # (case, command line, exit status, the message contains)
     ('flip neither yes nor no', 'aim_pretrain --flip maybe', 2, '--flip maybe: must be yes or no'),
     ('colour jitter of 1', 'aim_pretrain --jitter 1', 2, '--jitter 1.0: must be in [0, 1)'),
     ('unknown log', 'aim_pretrain --log mlflow', 2, '--log mlflow: use tensorboard or wandb'),
+    ("flags after torchrun's --", 'aim_pretrain -- --log mlflow', 2, '--log mlflow: use tensorboard or wandb'),
     ('teacher features: unknown', 'aim_pretrain --teacher_features twice', 2,
      '--teacher_features twice: choose one of step, once'),
     ('teacher features once, no teacher', 'aim_pretrain --teacher_features once', 2,
